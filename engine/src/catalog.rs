@@ -1,0 +1,239 @@
+//! The catalog: layer id → layer, built from explicit layer specs and from
+//! files discovered in folders. A file that fails to open disables its layer
+//! with a logged error; every other layer is still served.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::metadata::TileSetMetadata;
+use crate::source::{open_archive, SourceContext, TileArchive, ARCHIVE_EXTENSIONS};
+
+/// A layer as configured: a file and what to say about it. Options left
+/// `None` come from the file's own metadata.
+#[derive(Debug, Clone, Default)]
+pub struct LayerSpec {
+    /// The id in URLs; derived from the file name when `None`.
+    pub id: Option<String>,
+    pub path: PathBuf,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub attribution: Option<String>,
+    pub minzoom: Option<u8>,
+    pub maxzoom: Option<u8>,
+}
+
+/// A served layer: a source and its metadata, with config overrides applied.
+pub struct Layer {
+    pub id: String,
+    pub path: PathBuf,
+    pub source: Arc<dyn TileArchive>,
+    /// The source's metadata with the layer's overrides applied.
+    pub metadata: TileSetMetadata,
+}
+
+/// A layer that could not be loaded, kept to report at start-up.
+#[derive(Debug)]
+pub struct LoadFailure {
+    pub id: String,
+    pub error: Error,
+}
+
+/// Layers by id, in id order.
+#[derive(Default)]
+pub struct Catalog {
+    layers: BTreeMap<String, Layer>,
+}
+
+/// Ids that would shadow a route of the server.
+pub const RESERVED_IDS: &[&str] = &["catalog", "health", "favicon.ico"];
+
+/// Deepest folder level searched by discovery.
+const MAX_DISCOVERY_DEPTH: usize = 8;
+
+impl Catalog {
+    /// Loads every spec. Specs without an id get one from the file stem,
+    /// made unique with a numeric suffix.
+    pub fn load(specs: Vec<LayerSpec>, ctx: &Arc<SourceContext>) -> (Catalog, Vec<LoadFailure>) {
+        let mut catalog = Catalog::default();
+        let mut failures = Vec::new();
+        for spec in specs {
+            let id = match &spec.id {
+                Some(id) => id.clone(),
+                None => catalog.unique_id(&spec.path),
+            };
+            if catalog.layers.contains_key(&id) {
+                failures.push(LoadFailure {
+                    id: id.clone(),
+                    error: Error::invalid(format!(
+                        "layer id {id:?} is used twice (second: {})",
+                        spec.path.display()
+                    )),
+                });
+                continue;
+            }
+            match open_archive(&spec.path, ctx) {
+                Ok(source) => {
+                    let metadata = apply_overrides(source.metadata().clone(), &spec);
+                    tracing::info!(layer = %id, path = %spec.path.display(),
+                        format = ?metadata.format, "layer loaded");
+                    catalog.layers.insert(
+                        id.clone(),
+                        Layer {
+                            id,
+                            path: spec.path,
+                            source,
+                            metadata,
+                        },
+                    );
+                }
+                Err(error) => {
+                    tracing::error!(layer = %id, error = %error, "layer disabled");
+                    failures.push(LoadFailure { id, error });
+                }
+            }
+        }
+        (catalog, failures)
+    }
+
+    /// The layer with this id.
+    pub fn get(&self, id: &str) -> Option<&Layer> {
+        self.layers.get(id)
+    }
+
+    /// Every layer, in id order.
+    pub fn layers(&self) -> impl Iterator<Item = &Layer> {
+        self.layers.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    fn unique_id(&self, path: &Path) -> String {
+        let stem = path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default();
+        let mut base = sanitize_id(&stem);
+        if RESERVED_IDS.contains(&base.as_str()) {
+            base.push_str("-layer");
+        }
+        let mut id = base.clone();
+        let mut n = 2;
+        while self.layers.contains_key(&id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        id
+    }
+}
+
+fn apply_overrides(mut meta: TileSetMetadata, spec: &LayerSpec) -> TileSetMetadata {
+    if spec.title.is_some() {
+        meta.name = spec.title.clone();
+    }
+    if spec.description.is_some() {
+        meta.description = spec.description.clone();
+    }
+    if spec.attribution.is_some() {
+        meta.attribution = spec.attribution.clone();
+    }
+    meta.minzoom = spec.minzoom.unwrap_or(meta.minzoom);
+    meta.maxzoom = spec.maxzoom.unwrap_or(meta.maxzoom);
+    meta
+}
+
+/// Whether `id` is usable as a layer id in URLs: non-empty ASCII letters,
+/// digits, `-`, `_` and `.` (not starting with a dot), and not reserved.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('.')
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !RESERVED_IDS.contains(&id)
+}
+
+/// A file stem made into a valid id: other characters become `_`.
+fn sanitize_id(stem: &str) -> String {
+    let id: String = stem
+        .chars()
+        .take(128)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let id = id.trim_start_matches('.');
+    if id.is_empty() {
+        "layer".to_owned()
+    } else {
+        id.to_owned()
+    }
+}
+
+/// Layer specs for `path`: the file itself, or every archive found under a
+/// folder (sorted, hidden entries skipped, symlinks followed to a bounded depth).
+pub fn discover(path: &Path) -> std::io::Result<Vec<LayerSpec>> {
+    let mut files = Vec::new();
+    if path.is_dir() {
+        walk(path, 0, &mut files)?;
+    } else {
+        std::fs::metadata(path)?;
+        files.push(path.to_owned());
+    }
+    Ok(files
+        .into_iter()
+        .map(|path| LayerSpec {
+            path,
+            ..LayerSpec::default()
+        })
+        .collect())
+}
+
+fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            if depth < MAX_DISCOVERY_DEPTH {
+                walk(&path, depth + 1, out)?;
+            }
+        } else if has_archive_extension(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn has_archive_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ARCHIVE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_from_file_names_are_url_safe() {
+        assert_eq!(sanitize_id("stamen toner(raster)"), "stamen_toner_raster_");
+        assert_eq!(sanitize_id("..hidden"), "hidden");
+        assert_eq!(sanitize_id(""), "layer");
+        assert!(is_valid_id("osm-bright_v2.1"));
+        assert!(!is_valid_id("../etc"));
+        assert!(!is_valid_id("catalog"));
+        assert!(!is_valid_id(""));
+    }
+}

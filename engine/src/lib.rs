@@ -1,0 +1,17 @@
+//! Tuilerie's rendering core: tile sources, the catalog of layers, and
+//! everything that turns a question about a map into bytes. No HTTP here:
+//! host names, query strings and status codes stay in the server crate.
+
+pub mod cache;
+pub mod catalog;
+pub mod compression;
+pub mod error;
+pub mod metadata;
+pub mod source;
+pub mod tile;
+
+pub use catalog::{Catalog, Layer, LayerSpec};
+pub use error::{Error, ErrorKind, Result};
+pub use metadata::TileSetMetadata;
+pub use source::TileArchive;
+pub use tile::{Encoding, Tile, TileCoord, TileFormat};

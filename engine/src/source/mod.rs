@@ -1,0 +1,69 @@
+//! Data sources, one folder per format. A format implements the traits it
+//! can give: [`TileArchive`] for pre-encoded tiles (PMTiles, MBTiles).
+//! Adding a format means one module here and one arm in [`open_archive`].
+
+pub mod mbtiles;
+pub mod pmtiles;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::cache::ByteLru;
+use crate::error::{Error, Result};
+use crate::metadata::TileSetMetadata;
+use crate::tile::{Tile, TileCoord};
+
+/// Pre-encoded tiles by coordinate.
+///
+/// Reads are synchronous: an archive is a memory map or a SQLite file with
+/// its pages memory-mapped, so a read is a lookup and a slice, microseconds,
+/// cheaper than handing it to another thread. Rendering sources (later) run
+/// on a bounded pool instead.
+pub trait TileArchive: Send + Sync {
+    /// The stored tile at `coord`, `Ok(None)` when the archive has none.
+    fn get_tile(&self, coord: TileCoord) -> Result<Option<Tile>>;
+
+    /// What the archive says about itself.
+    fn metadata(&self) -> &TileSetMetadata;
+}
+
+/// Shared state the sources of one catalog use, bounded in bytes.
+pub struct SourceContext {
+    /// Parsed PMTiles leaf directories of every archive.
+    pub pmtiles_directories: ByteLru<pmtiles::DirectoryKey, pmtiles::Directory>,
+}
+
+/// Default bound of the PMTiles leaf-directory cache: 64 MiB holds the leaves
+/// of a planet-scale archive's hot zooms (a leaf is ~100–600 KiB parsed).
+pub const DEFAULT_DIRECTORY_CACHE_BYTES: usize = 64 << 20;
+
+impl SourceContext {
+    /// A context whose caches hold at most the given number of bytes.
+    pub fn new(directory_cache_bytes: usize) -> Arc<Self> {
+        Arc::new(Self {
+            pmtiles_directories: ByteLru::new(directory_cache_bytes),
+        })
+    }
+}
+
+/// File extensions a tile archive is discovered by.
+pub const ARCHIVE_EXTENSIONS: &[&str] = &["pmtiles", "mbtiles"];
+
+/// Opens the archive at `path`, choosing the format by file extension.
+pub fn open_archive(path: &Path, ctx: &Arc<SourceContext>) -> Result<Arc<dyn TileArchive>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("pmtiles") => Ok(Arc::new(pmtiles::PmTiles::open(path, Arc::clone(ctx))?)),
+        Some("mbtiles") => Ok(Arc::new(mbtiles::MbTiles::open(path)?)),
+        _ => Err(Error::Unsupported {
+            path: path.to_owned(),
+            detail: format!(
+                "unknown file extension; tile archives end in .{}",
+                ARCHIVE_EXTENSIONS.join(" or .")
+            ),
+        }),
+    }
+}
