@@ -116,7 +116,10 @@ impl Catalog {
     }
 
     fn unique_id(&self, path: &Path) -> String {
-        let stem = path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default();
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default();
         let mut base = sanitize_id(&stem);
         if RESERVED_IDS.contains(&base.as_str()) {
             base.push_str("-layer");
@@ -201,7 +204,10 @@ pub fn discover(path: &Path) -> std::io::Result<Vec<LayerSpec>> {
 fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
         .collect();
     entries.sort();
     for path in entries {

@@ -77,7 +77,14 @@ mod tests {
     #[test]
     fn gzip_round_trips() {
         let data = b"tile bytes tile bytes tile bytes".repeat(10);
-        let out = decode(Encoding::Gzip, &gzip(&data), 1 << 20, Path::new("t"), "tile").unwrap();
+        let out = decode(
+            Encoding::Gzip,
+            &gzip(&data),
+            1 << 20,
+            Path::new("t"),
+            "tile",
+        )
+        .unwrap();
         assert_eq!(out, data);
     }
 
@@ -92,7 +99,11 @@ mod tests {
     fn garbage_is_corrupt_for_every_codec() {
         for enc in [Encoding::Gzip, Encoding::Brotli, Encoding::Zstd] {
             let err = decode(enc, b"\x1f\x8b not really", 1000, Path::new("t"), "tile");
-            assert_eq!(err.unwrap_err().kind(), crate::ErrorKind::Corrupt, "{enc:?}");
+            assert_eq!(
+                err.unwrap_err().kind(),
+                crate::ErrorKind::Corrupt,
+                "{enc:?}"
+            );
         }
     }
 }

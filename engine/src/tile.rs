@@ -192,7 +192,10 @@ mod tests {
     #[test]
     fn image_signatures_are_recognised() {
         assert_eq!(TileFormat::sniff(b"\x89PNG\r\n\x1a\n...."), TileFormat::Png);
-        assert_eq!(TileFormat::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), TileFormat::Jpeg);
+        assert_eq!(
+            TileFormat::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            TileFormat::Jpeg
+        );
         assert_eq!(TileFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "), TileFormat::Webp);
         assert_eq!(TileFormat::sniff(b"\0\0\0\x1cftypavif"), TileFormat::Avif);
         assert_eq!(TileFormat::sniff(b"\x1a\x02"), TileFormat::Unknown);

@@ -99,7 +99,10 @@ impl MbTiles {
             .prepare("SELECT name, value FROM metadata")
             .and_then(|mut stmt| {
                 stmt.query_map([], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default()))
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    ))
                 })?
                 .collect()
             })
@@ -123,9 +126,11 @@ impl MbTiles {
                 .optional()
                 .map_err(not_mbtiles)?;
             let zooms = conn
-                .query_row("SELECT min(zoom_level), max(zoom_level) FROM tiles", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+                .query_row(
+                    "SELECT min(zoom_level), max(zoom_level) FROM tiles",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .map_err(not_mbtiles)?;
             (sample, zooms)
         };
@@ -146,7 +151,9 @@ impl MbTiles {
                 .map(|z| z.min(MAX_ZOOM))
         };
         meta.minzoom = zoom("minzoom", zooms.0).unwrap_or(0);
-        meta.maxzoom = zoom("maxzoom", zooms.1).unwrap_or(MAX_ZOOM).max(meta.minzoom);
+        meta.maxzoom = zoom("maxzoom", zooms.1)
+            .unwrap_or(MAX_ZOOM)
+            .max(meta.minzoom);
         meta.bounds = numbers("bounds")
             .and_then(|b| <[f64; 4]>::try_from(b).ok())
             .and_then(valid_bounds);

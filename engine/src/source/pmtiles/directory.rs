@@ -205,10 +205,15 @@ mod tests {
             varint(e.tile_id - last, &mut out);
             last = e.tile_id;
         }
-        entries.iter().for_each(|e| varint(e.run_length.into(), &mut out));
-        entries.iter().for_each(|e| varint(e.length.into(), &mut out));
+        entries
+            .iter()
+            .for_each(|e| varint(e.run_length.into(), &mut out));
+        entries
+            .iter()
+            .for_each(|e| varint(e.length.into(), &mut out));
         for (i, e) in entries.iter().enumerate() {
-            let contiguous = i > 0 && e.offset == entries[i - 1].offset + u64::from(entries[i - 1].length);
+            let contiguous =
+                i > 0 && e.offset == entries[i - 1].offset + u64::from(entries[i - 1].length);
             varint(if contiguous { 0 } else { e.offset + 1 }, &mut out);
         }
         out
@@ -217,9 +222,24 @@ mod tests {
     #[test]
     fn directories_round_trip_and_find_runs_and_leaves() {
         let entries = vec![
-            Entry { tile_id: 0, offset: 0, length: 10, run_length: 1 },
-            Entry { tile_id: 5, offset: 10, length: 7, run_length: 3 },
-            Entry { tile_id: 20, offset: 500, length: 40, run_length: 0 },
+            Entry {
+                tile_id: 0,
+                offset: 0,
+                length: 10,
+                run_length: 1,
+            },
+            Entry {
+                tile_id: 5,
+                offset: 10,
+                length: 7,
+                run_length: 3,
+            },
+            Entry {
+                tile_id: 20,
+                offset: 500,
+                length: 40,
+                run_length: 0,
+            },
         ];
         let dir = Directory::parse(&encode(&entries)).unwrap();
         assert_eq!(dir.entries, entries);
@@ -238,8 +258,18 @@ mod tests {
         assert!(Directory::parse(&[100, 0, 0]).is_err());
         // Two entries with the same tile id.
         let dup = [
-            Entry { tile_id: 3, offset: 0, length: 1, run_length: 1 },
-            Entry { tile_id: 3, offset: 1, length: 1, run_length: 1 },
+            Entry {
+                tile_id: 3,
+                offset: 0,
+                length: 1,
+                run_length: 1,
+            },
+            Entry {
+                tile_id: 3,
+                offset: 1,
+                length: 1,
+                run_length: 1,
+            },
         ];
         assert!(Directory::parse(&encode(&dup)).is_err());
     }

@@ -55,7 +55,9 @@ impl Header {
                     ),
                 });
             }
-            return Err(corrupt("not a PMTiles archive (no \"PMTiles\" magic)".into()));
+            return Err(corrupt(
+                "not a PMTiles archive (no \"PMTiles\" magic)".into(),
+            ));
         }
         if bytes.len() < HEADER_LEN {
             return Err(corrupt(format!(
@@ -71,7 +73,9 @@ impl Header {
         }
         let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
         let e7_at = |at: usize| {
-            f64::from(i32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))) / 1e7
+            f64::from(i32::from_le_bytes(
+                bytes[at..at + 4].try_into().expect("4 bytes"),
+            )) / 1e7
         };
         let section = |at: usize, name: &str| {
             let s = Section {

@@ -93,10 +93,12 @@ impl PmTiles {
         if h.metadata.length == 0 {
             return meta;
         }
-        let json = self.decode_internal(h.metadata, "metadata").and_then(|bytes| {
-            serde_json::from_slice::<serde_json::Value>(&bytes)
-                .map_err(|e| self.corrupt(format!("metadata JSON: {e}")))
-        });
+        let json = self
+            .decode_internal(h.metadata, "metadata")
+            .and_then(|bytes| {
+                serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .map_err(|e| self.corrupt(format!("metadata JSON: {e}")))
+            });
         match json {
             Ok(json) => meta.merge_json(&json),
             Err(e) => tracing::warn!(error = %e, "ignoring unreadable PMTiles metadata"),

@@ -1,0 +1,203 @@
+//! The TOML configuration: a thin serde layer, every option defaulted so that
+//! zero configuration works. Documented option by option in `docs/config.md`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use tuilerie_engine::catalog::is_valid_id;
+use tuilerie_engine::tile::MAX_ZOOM;
+use tuilerie_engine::LayerSpec;
+
+/// Where the server listens when neither `--bind` nor `bind` says.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// `Cache-Control` of tiles and TileJSON unless configured: an hour in
+/// browsers and shared caches, as a compromise between freshness after a
+/// data update and load on the server.
+pub const DEFAULT_CACHE_CONTROL: &str = "public, max-age=3600";
+
+/// The configuration file, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Address to listen on, e.g. `"0.0.0.0:8080"`.
+    pub bind: Option<SocketAddr>,
+    /// Files or folders whose archives become layers by discovery.
+    #[serde(default)]
+    pub paths: Vec<PathBuf>,
+    /// Layers named explicitly.
+    #[serde(default)]
+    pub layers: Vec<LayerConfig>,
+    /// `Cache-Control` header of tiles and TileJSON.
+    pub cache_control: Option<String>,
+    /// What a missing vector tile inside a layer's zooms answers.
+    pub empty_vector_tiles: Option<EmptyVectorTiles>,
+    /// Send CORS headers (`Access-Control-Allow-Origin: *`); default true.
+    pub cors: Option<bool>,
+    /// Public base URL (e.g. `https://tiles.example.org/maps`) used in
+    /// TileJSON instead of the one derived from the request headers.
+    pub public_url: Option<String>,
+    /// Bound of the PMTiles leaf-directory cache, in MiB.
+    pub directory_cache_mib: Option<usize>,
+}
+
+/// One `[[layers]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerConfig {
+    pub id: String,
+    pub path: PathBuf,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub attribution: Option<String>,
+    pub minzoom: Option<u8>,
+    pub maxzoom: Option<u8>,
+}
+
+/// The answer to a missing vector tile inside the layer's zoom range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum EmptyVectorTiles {
+    /// `204 No Content` (MapLibre, OpenLayers and Leaflet treat it as empty).
+    #[default]
+    NoContent,
+    /// `200 OK` with an empty body, for clients that reject 204.
+    Empty,
+}
+
+/// A configuration error, with the file and what is wrong (the TOML
+/// parser's message carries the line and column).
+#[derive(Debug, thiserror::Error)]
+#[error("config file {path}: {message}")]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl ConfigFile {
+    /// Reads and checks a configuration file. Relative paths in it are
+    /// taken relative to the file's folder.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let error = |message: String| ConfigError {
+            path: path.to_owned(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+        let mut config: ConfigFile = toml::from_str(&text).map_err(|e| error(e.to_string()))?;
+        config.check().map_err(error)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in &mut config.paths {
+            *p = base.join(&*p);
+        }
+        for layer in &mut config.layers {
+            layer.path = base.join(&layer.path);
+        }
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        for layer in &self.layers {
+            let id = &layer.id;
+            if !is_valid_id(id) {
+                return Err(format!(
+                    "layer id {id:?} must be letters, digits, '-', '_' or '.', \
+                     and not a reserved name (catalog, health)"
+                ));
+            }
+            for z in [layer.minzoom, layer.maxzoom].into_iter().flatten() {
+                if z > MAX_ZOOM {
+                    return Err(format!("layer {id:?}: zoom {z} is above {MAX_ZOOM}"));
+                }
+            }
+            if let (Some(min), Some(max)) = (layer.minzoom, layer.maxzoom) {
+                if min > max {
+                    return Err(format!(
+                        "layer {id:?}: minzoom {min} is above maxzoom {max}"
+                    ));
+                }
+            }
+        }
+        if let Some(cc) = &self.cache_control {
+            hyper::header::HeaderValue::from_str(cc)
+                .map_err(|_| format!("cache_control {cc:?} is not a valid header value"))?;
+        }
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!(
+                    "public_url {url:?} must start with http:// or https://"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The layer specs this file names explicitly.
+    pub fn layer_specs(&self) -> Vec<LayerSpec> {
+        self.layers
+            .iter()
+            .map(|l| LayerSpec {
+                id: Some(l.id.clone()),
+                path: l.path.clone(),
+                title: l.title.clone(),
+                description: l.description.clone(),
+                attribution: l.attribution.clone(),
+                minzoom: l.minzoom,
+                maxzoom: l.maxzoom,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ConfigFile, String> {
+        let c: ConfigFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        c.check()?;
+        Ok(c)
+    }
+
+    #[test]
+    fn a_full_config_parses() {
+        let c = parse(
+            r#"
+            bind = "0.0.0.0:9000"
+            paths = ["tiles/"]
+            cache_control = "no-cache"
+            empty_vector_tiles = "empty"
+            [[layers]]
+            id = "firenze"
+            path = "firenze.pmtiles"
+            title = "Firenze"
+            minzoom = 2
+            maxzoom = 14
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.bind.unwrap().port(), 9000);
+        assert_eq!(c.empty_vector_tiles, Some(EmptyVectorTiles::Empty));
+        assert_eq!(c.layer_specs()[0].maxzoom, Some(14));
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_problem() {
+        let err = parse("bind = \"127.0.0.1:1\"\nlayerz = []\n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("unknown field `layerz`"), "{err}");
+        let err = parse("[[layers]]\nid = \"a\"\npath = \"x\"\nminzoom = \"two\"\n").unwrap_err();
+        assert!(err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn semantic_errors_name_the_layer() {
+        let err = parse("[[layers]]\nid = \"a b\"\npath = \"x\"\n").unwrap_err();
+        assert!(err.contains("\"a b\""), "{err}");
+        let err =
+            parse("[[layers]]\nid = \"a\"\npath = \"x\"\nminzoom = 5\nmaxzoom = 3\n").unwrap_err();
+        assert!(err.contains("minzoom 5 is above maxzoom 3"), "{err}");
+        let err = parse("cache_control = \"a\\nb\"").unwrap_err();
+        assert!(err.contains("cache_control"), "{err}");
+    }
+}

@@ -1,0 +1,135 @@
+//! Tuilerie's HTTP layer: a thin translation from HTTP requests to engine
+//! questions and from engine answers to bytes and headers. No pixel is
+//! touched here except as encoded bytes.
+
+pub mod config;
+mod negotiate;
+mod protocols;
+mod public_url;
+mod reply;
+mod router;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::header::HeaderValue;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tuilerie_engine::catalog::{discover, LoadFailure};
+use tuilerie_engine::source::{SourceContext, DEFAULT_DIRECTORY_CACHE_BYTES};
+use tuilerie_engine::{Catalog, LayerSpec};
+
+pub use config::{ConfigFile, EmptyVectorTiles};
+
+/// A client that sends no complete request header within this time is
+/// disconnected, so idle or slow connections cannot pin server memory.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Server settings after merging the config file and the command line.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `Cache-Control` of tiles and TileJSON.
+    pub cache_control: HeaderValue,
+    pub empty_vector_tiles: EmptyVectorTiles,
+    pub cors: bool,
+    pub public_url: Option<String>,
+}
+
+impl Settings {
+    /// Settings from a config file, defaulted where it is silent.
+    pub fn from_config(config: &ConfigFile) -> Self {
+        Settings {
+            cache_control: config
+                .cache_control
+                .as_deref()
+                .and_then(|cc| HeaderValue::from_str(cc).ok())
+                .unwrap_or(HeaderValue::from_static(config::DEFAULT_CACHE_CONTROL)),
+            empty_vector_tiles: config.empty_vector_tiles.unwrap_or_default(),
+            cors: config.cors.unwrap_or(true),
+            public_url: config
+                .public_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_owned()),
+        }
+    }
+}
+
+/// Everything a request handler reads; immutable once serving starts.
+pub struct AppState {
+    pub catalog: Catalog,
+    pub settings: Settings,
+}
+
+/// Builds the catalog from the config file's layers and paths plus extra
+/// paths (from the command line). Returns the failures to report; the
+/// catalog holds every layer that loaded.
+pub fn build_catalog(config: &ConfigFile, extra_paths: &[PathBuf]) -> (Catalog, Vec<LoadFailure>) {
+    let cache_bytes = config
+        .directory_cache_mib
+        .map_or(DEFAULT_DIRECTORY_CACHE_BYTES, |mib| mib << 20);
+    let ctx = SourceContext::new(cache_bytes);
+    let mut specs: Vec<LayerSpec> = config.layer_specs();
+    let mut failures = Vec::new();
+    for path in config.paths.iter().chain(extra_paths) {
+        match discover(path) {
+            Ok(found) => specs.extend(found),
+            Err(e) => {
+                tracing::error!(path = %path.display(), error = %e, "cannot read path");
+                failures.push(LoadFailure {
+                    id: path.display().to_string(),
+                    error: tuilerie_engine::Error::Io {
+                        path: path.clone(),
+                        source: e,
+                    },
+                });
+            }
+        }
+    }
+    let (catalog, more) = Catalog::load(specs, &ctx);
+    failures.extend(more);
+    (catalog, failures)
+}
+
+/// Serves HTTP/1.1 on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let local: SocketAddr = listener.local_addr()?;
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => return Ok(()),
+        };
+        // Tiles are small replies; waiting for Nagle costs up to 40 ms each.
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let state = Arc::clone(&state);
+                async move { Ok::<_, std::convert::Infallible>(router::handle(&state, req, local)) }
+            });
+            let conn = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection closed with an error");
+            }
+        });
+    }
+}

@@ -1,0 +1,6 @@
+//! One module per protocol: each parses its requests into engine questions
+//! and writes the engine's answers in its own words.
+
+pub mod catalog;
+pub mod tilejson;
+pub mod xyz;

@@ -1,0 +1,151 @@
+//! XYZ tiles: `GET /{layer}/{z}/{x}/{y}[.ext]` in WebMercatorQuad with the
+//! origin at the top left (OGC TMS 2.0 WebMercatorQuad; `y` grows south).
+
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::StatusCode;
+use tuilerie_engine::compression::{decode, MAX_DECODED_TILE_BYTES};
+use tuilerie_engine::{Encoding, Layer, TileCoord};
+
+use crate::negotiate::{accepts_encoding, none_match_hits};
+use crate::reply::Reply;
+use crate::{EmptyVectorTiles, Settings};
+
+/// The reply to a tile request for `layer`, path segments `z`, `x`, `y[.ext]`.
+pub fn reply(
+    layer: &Layer,
+    (z, x, y): (&str, &str, &str),
+    headers: &HeaderMap,
+    settings: &Settings,
+) -> Reply {
+    let coord = match parse_coord(layer, z, x, y) {
+        Ok(coord) => coord,
+        Err(reply) => return reply,
+    };
+    let meta = &layer.metadata;
+    if coord.z < meta.minzoom || coord.z > meta.maxzoom {
+        return Reply::error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "zoom {} is outside layer {:?}'s zooms {}..={}",
+                coord.z, layer.id, meta.minzoom, meta.maxzoom
+            ),
+        );
+    }
+    let tile = match layer.source.get_tile(coord) {
+        Ok(Some(tile)) => tile,
+        Ok(None) if meta.format.is_vector() => return empty_vector_tile(layer, settings),
+        Ok(None) => {
+            return Reply::error(
+                StatusCode::NOT_FOUND,
+                format!("layer {:?} has no tile {coord}", layer.id),
+            )
+        }
+        Err(e) => return Reply::from_engine(&e, &layer.id),
+    };
+
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    // Stored bytes go out as they are when the client accepts their
+    // encoding; otherwise they are decoded, a different representation
+    // with its own validator.
+    let pass_through = tile
+        .encoding
+        .http_token()
+        .is_none_or(|token| accepts_encoding(header(header::ACCEPT_ENCODING), token));
+    let etag = format!(
+        "\"{:016x}{}\"",
+        xxhash_rust::xxh3::xxh3_64(&tile.data),
+        if pass_through { "" } else { "-identity" }
+    );
+    let mut reply = if none_match_hits(header(header::IF_NONE_MATCH), &etag) {
+        Reply::empty(StatusCode::NOT_MODIFIED)
+    } else if pass_through {
+        let mut reply = Reply::new(StatusCode::OK, meta.format.mime_type(), tile.data);
+        if let Some(token) = tile.encoding.http_token() {
+            reply = reply.header(header::CONTENT_ENCODING, HeaderValue::from_static(token));
+        }
+        reply
+    } else {
+        match decode(
+            tile.encoding,
+            &tile.data,
+            MAX_DECODED_TILE_BYTES,
+            &layer.path,
+            "tile",
+        ) {
+            Ok(data) => Reply::new(StatusCode::OK, meta.format.mime_type(), data.into()),
+            Err(e) => return Reply::from_engine(&e, &layer.id),
+        }
+    };
+    if tile.encoding != Encoding::Identity {
+        reply = reply.header(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
+    reply
+        .header(
+            header::ETAG,
+            HeaderValue::from_str(&etag).expect("hex is a valid header"),
+        )
+        .header(header::CACHE_CONTROL, settings.cache_control.clone())
+}
+
+/// The coordinate named by the path, or the 400/404 reply explaining why not.
+fn parse_coord(layer: &Layer, z: &str, x: &str, y: &str) -> Result<TileCoord, Reply> {
+    let (y, ext) = match y.split_once('.') {
+        Some((y, ext)) => (y, Some(ext)),
+        None => (y, None),
+    };
+    let number = |s: &str, name: &str| {
+        // Only plain decimal digits: "+1", " 1" or "0x1" are not tile numbers.
+        if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Reply::error(
+                StatusCode::BAD_REQUEST,
+                format!("{name} {s:?} is not a tile number"),
+            ));
+        }
+        s.parse::<u32>().map_err(|_| {
+            Reply::error(
+                StatusCode::BAD_REQUEST,
+                format!("{name} {s:?} is too large"),
+            )
+        })
+    };
+    let (zn, xn, yn) = (
+        number(z, "zoom")?,
+        number(x, "column x")?,
+        number(y, "row y")?,
+    );
+    if let Some(ext) = ext {
+        let format = layer.metadata.format;
+        if !format.matches_extension(ext) {
+            let expected = format
+                .extension()
+                .map_or("none".to_owned(), |e| format!(".{e}"));
+            return Err(Reply::error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "layer {:?} serves {} tiles; extension .{ext} does not match (expected {expected})",
+                    layer.id,
+                    format.mime_type()
+                ),
+            ));
+        }
+    }
+    let z = u8::try_from(zn).unwrap_or(u8::MAX);
+    // Outside the matrix is "no such tile" (404), as for zooms out of range.
+    TileCoord::new(z, xn, yn).map_err(|e| Reply::error(StatusCode::NOT_FOUND, e.to_string()))
+}
+
+fn empty_vector_tile(layer: &Layer, settings: &Settings) -> Reply {
+    let reply = match settings.empty_vector_tiles {
+        EmptyVectorTiles::NoContent => Reply::empty(StatusCode::NO_CONTENT),
+        EmptyVectorTiles::Empty => Reply::new(
+            StatusCode::OK,
+            layer.metadata.format.mime_type(),
+            bytes::Bytes::new(),
+        ),
+    };
+    reply.header(header::CACHE_CONTROL, settings.cache_control.clone())
+}

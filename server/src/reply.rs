@@ -1,0 +1,105 @@
+//! Replies and the one table that maps engine error kinds to HTTP status.
+//! Messages of client errors go to the client; details of server-side
+//! failures (file paths, offsets) go to the log only.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::{Response, StatusCode};
+use tuilerie_engine::{Error, ErrorKind};
+
+/// A reply before it becomes a hyper response.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// A reply with a body and its media type.
+    pub fn new(status: StatusCode, content_type: &'static str, body: Bytes) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A reply with no body (204, 304).
+    pub fn empty(status: StatusCode) -> Self {
+        Reply {
+            status,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// A JSON document.
+    pub fn json(status: StatusCode, value: &serde_json::Value) -> Self {
+        Reply::new(status, "application/json", Bytes::from(value.to_string()))
+    }
+
+    /// A JSON error, `{"error": message, "status": code}` (the shape martin
+    /// and TiTiler users read: one human-readable message).
+    pub fn error(status: StatusCode, message: impl Into<String>) -> Self {
+        let message: String = message.into();
+        Reply::json(
+            status,
+            &serde_json::json!({ "error": message, "status": status.as_u16() }),
+        )
+    }
+
+    /// The reply for an engine error while serving `layer`.
+    pub fn from_engine(error: &Error, layer: &str) -> Self {
+        let status = status_of(error.kind());
+        if status.is_server_error() {
+            tracing::error!(layer, error = %error, "request failed");
+            Reply::error(
+                status,
+                format!("layer {layer:?} could not be read; see the server log"),
+            )
+        } else {
+            Reply::error(status, error.to_string())
+        }
+    }
+
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// The hyper response; for `HEAD` the body is dropped and its length kept.
+    pub fn into_response(self, head: bool) -> Response<Full<Bytes>> {
+        let mut response = Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers;
+        let no_body = matches!(
+            self.status,
+            StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED
+        );
+        if !no_body {
+            response
+                .headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from(self.body.len()));
+            if !head {
+                *response.body_mut() = Full::new(self.body);
+            }
+        }
+        response
+    }
+}
+
+/// The HTTP status of an engine error kind. Data-side limits (a tile that
+/// decodes past its bound) are server errors: the client asked nothing wrong.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::InvalidRequest => StatusCode::BAD_REQUEST,
+        ErrorKind::Unsupported => StatusCode::NOT_IMPLEMENTED,
+        ErrorKind::Corrupt | ErrorKind::LimitExceeded | ErrorKind::Io | ErrorKind::Internal => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
