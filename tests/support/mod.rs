@@ -1,1 +1,163 @@
+//! Test support: a Tuilerie server on an ephemeral port, in-process, and a
+//! minimal HTTP/1.1 client (hyper's) to talk to it.
 
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::{HeaderMap, Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tuilerie_engine::catalog::LoadFailure;
+use tuilerie_server::{build_catalog, serve, AppState, ConfigFile, Settings};
+
+/// The repository's `data-samples/` folder.
+pub fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples")
+}
+
+/// A file of `data-samples/`.
+pub fn sample(name: &str) -> PathBuf {
+    samples().join(name)
+}
+
+/// The hostile-file corpus, `tests/hostile/`.
+pub fn hostile(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("hostile")
+        .join(name)
+}
+
+/// The reference record of `tests/fixtures/tiles.json`.
+pub fn reference() -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tiles.json");
+    serde_json::from_slice(&std::fs::read(path).expect("fixture")).expect("fixture JSON")
+}
+
+/// A running server; stops when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub failures: Vec<LoadFailure>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TestServer {
+    /// Serves `paths` with the configuration `toml` (relative paths in it
+    /// are relative to `data-samples/`).
+    pub async fn start(toml: &str, paths: &[PathBuf]) -> TestServer {
+        let dir = std::env::temp_dir().join(format!("tuilerie-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("{:x}.toml", config_hash(toml)));
+        let toml = toml.replace("@SAMPLES@", &samples().display().to_string());
+        std::fs::write(&file, toml).unwrap();
+        let config = ConfigFile::load(&file).expect("test config");
+        let (catalog, failures) = build_catalog(&config, paths);
+        let state = Arc::new(AppState {
+            catalog,
+            settings: Settings::from_config(&config),
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            addr,
+            failures,
+            _stop: stop,
+        }
+    }
+
+    /// Serves the sample folder with default settings.
+    pub async fn samples() -> TestServer {
+        TestServer::start("", &[samples()]).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.request(Method::GET, path, &[]).await
+    }
+
+    pub async fn request(&self, method: Method, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let stream = TcpStream::connect(self.addr).await.unwrap();
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", self.addr.to_string());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let response = sender
+            .send_request(req.body(Empty::<Bytes>::new()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Sends raw bytes and returns the raw reply (for requests a
+    /// well-behaved client cannot build).
+    pub async fn raw(&self, request: &[u8]) -> String {
+        let mut stream = TcpStream::connect(self.addr).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        let mut out = Vec::new();
+        let read = stream.read_to_end(&mut out);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), read).await;
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// A reply, fully read.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The `error` message of a JSON error reply.
+    pub fn error(&self) -> String {
+        self.json()["error"]
+            .as_str()
+            .expect("error message")
+            .to_owned()
+    }
+}
+
+/// SHA-256 in hex, as the reference record stores it.
+pub fn sha256(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn config_hash(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
