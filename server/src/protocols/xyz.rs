@@ -19,7 +19,7 @@ pub fn reply(
 ) -> Reply {
     let coord = match parse_coord(layer, z, x, y) {
         Ok(coord) => coord,
-        Err(reply) => return reply,
+        Err((status, message)) => return Reply::error(status, message),
     };
     let meta = &layer.metadata;
     if coord.z < meta.minzoom || coord.z > meta.maxzoom {
@@ -91,8 +91,11 @@ pub fn reply(
         .header(header::CACHE_CONTROL, settings.cache_control.clone())
 }
 
-/// The coordinate named by the path, or the 400/404 reply explaining why not.
-fn parse_coord(layer: &Layer, z: &str, x: &str, y: &str) -> Result<TileCoord, Reply> {
+/// Why a tile path names no tile: the status and the message for the client.
+type Rejection = (StatusCode, String);
+
+/// The coordinate named by the path, or why there is none (400 or 404).
+fn parse_coord(layer: &Layer, z: &str, x: &str, y: &str) -> Result<TileCoord, Rejection> {
     let (y, ext) = match y.split_once('.') {
         Some((y, ext)) => (y, Some(ext)),
         None => (y, None),
@@ -100,13 +103,13 @@ fn parse_coord(layer: &Layer, z: &str, x: &str, y: &str) -> Result<TileCoord, Re
     let number = |s: &str, name: &str| {
         // Only plain decimal digits: "+1", " 1" or "0x1" are not tile numbers.
         if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Reply::error(
+            return Err((
                 StatusCode::BAD_REQUEST,
                 format!("{name} {s:?} is not a tile number"),
             ));
         }
         s.parse::<u32>().map_err(|_| {
-            Reply::error(
+            (
                 StatusCode::BAD_REQUEST,
                 format!("{name} {s:?} is too large"),
             )
@@ -123,7 +126,7 @@ fn parse_coord(layer: &Layer, z: &str, x: &str, y: &str) -> Result<TileCoord, Re
             let expected = format
                 .extension()
                 .map_or("none".to_owned(), |e| format!(".{e}"));
-            return Err(Reply::error(
+            return Err((
                 StatusCode::BAD_REQUEST,
                 format!(
                     "layer {:?} serves {} tiles; extension .{ext} does not match (expected {expected})",
@@ -135,7 +138,7 @@ fn parse_coord(layer: &Layer, z: &str, x: &str, y: &str) -> Result<TileCoord, Re
     }
     let z = u8::try_from(zn).unwrap_or(u8::MAX);
     // Outside the matrix is "no such tile" (404), as for zooms out of range.
-    TileCoord::new(z, xn, yn).map_err(|e| Reply::error(StatusCode::NOT_FOUND, e.to_string()))
+    TileCoord::new(z, xn, yn).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))
 }
 
 fn empty_vector_tile(layer: &Layer, settings: &Settings) -> Reply {

@@ -120,20 +120,17 @@ impl MbTiles {
                 .collect()
         };
 
-        let (sample, zooms): (Option<Vec<u8>>, (Option<u8>, Option<u8>)) = {
-            let sample = conn
-                .query_row("SELECT tile_data FROM tiles LIMIT 1", [], |r| r.get(0))
-                .optional()
-                .map_err(not_mbtiles)?;
-            let zooms = conn
-                .query_row(
-                    "SELECT min(zoom_level), max(zoom_level) FROM tiles",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .map_err(not_mbtiles)?;
-            (sample, zooms)
-        };
+        let sample: Option<Vec<u8>> = conn
+            .query_row("SELECT tile_data FROM tiles LIMIT 1", [], |r| r.get(0))
+            .optional()
+            .map_err(not_mbtiles)?;
+        let zooms: (Option<u8>, Option<u8>) = conn
+            .query_row(
+                "SELECT min(zoom_level), max(zoom_level) FROM tiles",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(not_mbtiles)?;
         let format = value("format")
             .and_then(TileFormat::from_mbtiles_name)
             .or_else(|| sample.as_deref().map(sniff_format))
