@@ -167,6 +167,21 @@ impl Encoding {
 pub struct Tile {
     pub data: Bytes,
     pub encoding: Encoding,
+    /// Identifies these bytes: tiles with equal fingerprints have equal
+    /// bytes (HTTP validators are made from it). Archives derive it from
+    /// where immutable bytes are stored when hashing them would cost more.
+    pub fingerprint: u64,
+}
+
+impl Tile {
+    /// A tile whose fingerprint is the hash of its bytes.
+    pub fn hashed(data: Bytes, encoding: Encoding) -> Self {
+        Tile {
+            fingerprint: xxhash_rust::xxh3::xxh3_64(&data),
+            data,
+            encoding,
+        }
+    }
 }
 
 #[cfg(test)]

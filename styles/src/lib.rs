@@ -132,7 +132,10 @@ mod tests {
     use super::*;
 
     fn sample(name: &str) -> String {
-        let path = format!("{}/../data-samples/styles/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../data-samples/styles/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         std::fs::read_to_string(path).expect("sample style")
     }
 
@@ -141,13 +144,20 @@ mod tests {
         let style = Style::from_json(&sample("maplibre_demotiles.json")).unwrap();
         assert_eq!(style.sources["maplibre"].kind, SourceKind::Vector);
         assert_eq!(style.layers[0].kind, LayerKind::Background);
-        assert!(style.layers.iter().any(|l| l.source_layer.as_deref() == Some("countries")));
+        assert!(style
+            .layers
+            .iter()
+            .any(|l| l.source_layer.as_deref() == Some("countries")));
     }
 
     #[test]
     fn osm_liberty_mixes_raster_and_vector_sources() {
         let style = Style::from_json(&sample("osm-liberty-lite.json")).unwrap();
-        let natural_earth = style.layers.iter().find(|l| l.id == "natural_earth").unwrap();
+        let natural_earth = style
+            .layers
+            .iter()
+            .find(|l| l.id == "natural_earth")
+            .unwrap();
         assert_eq!(natural_earth.kind, LayerKind::Raster);
         assert_eq!(
             style.sources["natural_earth_shaded_relief"].kind,
@@ -165,10 +175,16 @@ mod tests {
         let dangling = r#"{"version": 8, "sources": {},
             "layers": [{"id": "roads", "type": "line", "source": "osm"}]}"#;
         let err = Style::from_json(dangling).unwrap_err().to_string();
-        assert!(err.contains("\"roads\"") && err.contains("\"osm\""), "{err}");
+        assert!(
+            err.contains("\"roads\"") && err.contains("\"osm\""),
+            "{err}"
+        );
         let twice = r#"{"version": 8, "layers": [{"id": "bg", "type": "background"},
             {"id": "bg", "type": "background"}]}"#;
-        assert!(matches!(Style::from_json(twice), Err(StyleError::DuplicateLayer(_))));
+        assert!(matches!(
+            Style::from_json(twice),
+            Err(StyleError::DuplicateLayer(_))
+        ));
         assert!(Style::from_json("{\"version\": 8, \"layers\": [{\"id\": 1}]}").is_err());
     }
 }

@@ -57,7 +57,7 @@ pub fn reply(
         .is_none_or(|token| accepts_encoding(header(header::ACCEPT_ENCODING), token));
     let etag = format!(
         "\"{:016x}{}\"",
-        xxhash_rust::xxh3::xxh3_64(&tile.data),
+        tile.fingerprint,
         if pass_through { "" } else { "-identity" }
     );
     let mut reply = if none_match_hits(header(header::IF_NONE_MATCH), &etag) {

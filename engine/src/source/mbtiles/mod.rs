@@ -189,9 +189,9 @@ impl TileArchive for MbTiles {
             })
             .map_err(|e| self.sqlite(e))?;
         self.release(conn);
-        Ok(data.map(|data| Tile {
-            encoding: Encoding::sniff_gzip(&data),
-            data: Bytes::from(data),
+        Ok(data.map(|data| {
+            let encoding = Encoding::sniff_gzip(&data);
+            Tile::hashed(Bytes::from(data), encoding)
         }))
     }
 

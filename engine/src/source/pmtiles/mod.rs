@@ -47,6 +47,11 @@ pub struct PmTiles {
     header: Header,
     root: Directory,
     metadata: TileSetMetadata,
+    /// Hash of what identifies this version of the file (its length,
+    /// modification time, header and root directory); tile fingerprints
+    /// combine it with the tile's place in the file, so serving a tile
+    /// never hashes its bytes.
+    version: u64,
     serial: u64,
     ctx: Arc<SourceContext>,
 }
@@ -64,6 +69,7 @@ impl PmTiles {
         // trade-off every mmap-based tile server makes; archives are expected
         // to be replaced by rename, which leaves this mapping intact.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        let modified = file.metadata().and_then(|m| m.modified()).ok();
         let data = Bytes::from_owner(map);
         let header = Header::parse(&data[..data.len().min(HEADER_LEN)], data.len() as u64, path)?;
         let mut archive = PmTiles {
@@ -71,11 +77,17 @@ impl PmTiles {
             data,
             metadata: TileSetMetadata::new(header.tile_type),
             root: Directory::default(),
+            version: 0,
             serial: NEXT_ARCHIVE_SERIAL.fetch_add(1, Ordering::Relaxed),
             header,
             ctx,
         };
         archive.root = archive.read_directory(archive.header.root_directory)?;
+        let root = archive.slice(archive.header.root_directory, "root directory")?;
+        let mut identity = format!("{}:{modified:?}:", archive.data.len()).into_bytes();
+        identity.extend_from_slice(&archive.data[..HEADER_LEN]);
+        identity.extend_from_slice(&root);
+        archive.version = xxhash_rust::xxh3::xxh3_64(&identity);
         archive.metadata = archive.read_metadata();
         Ok(archive)
     }
@@ -201,7 +213,15 @@ impl TileArchive for PmTiles {
             .header
             .tile_compression
             .unwrap_or_else(|| Encoding::sniff_gzip(&data));
-        Ok(Some(Tile { data, encoding }))
+        let mut place = [0u8; 24];
+        place[..8].copy_from_slice(&self.version.to_le_bytes());
+        place[8..16].copy_from_slice(&section.offset.to_le_bytes());
+        place[16..].copy_from_slice(&section.length.to_le_bytes());
+        Ok(Some(Tile {
+            data,
+            encoding,
+            fingerprint: xxhash_rust::xxh3::xxh3_64(&place),
+        }))
     }
 
     fn metadata(&self) -> &TileSetMetadata {
