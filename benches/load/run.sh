@@ -4,6 +4,8 @@
 # tile) and by martin, one at a time, same request list, loopback only.
 #
 #   bash benches/load/run.sh            # DURATION=20 CONNECTIONS=32 by default
+#   ENCODING=identity bash benches/load/run.sh   # clients that do not accept
+#                                       # gzip: servers decompress (not nginx)
 #
 # Needs: wrk, nginx (Debian packages), python3 with PyPI pmtiles, and martin
 # (cargo install martin --version 1.14.0 --locked --no-default-features
@@ -72,7 +74,7 @@ pid=$!
 measure tuilerie "$pid" 3100
 stop "$pid"
 
-if command -v nginx >/dev/null; then
+if command -v nginx >/dev/null && [ "${ENCODING:-gzip}" = gzip ]; then
   mkdir -p "$OUT/nginx"
   cat > "$OUT/nginx/nginx.conf" <<CONF
 worker_processes 2;

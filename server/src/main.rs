@@ -46,6 +46,10 @@ enum Command {
         /// config file].
         #[arg(long, short)]
         bind: Option<SocketAddr>,
+
+        /// Threads serving requests [default: one per core].
+        #[arg(long)]
+        threads: Option<std::num::NonZeroUsize>,
     },
 }
 
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         paths,
         config,
         bind,
+        threads,
     } = cli.command;
     let config_file = match &config {
         Some(path) => match ConfigFile::load(path) {
@@ -113,10 +118,11 @@ fn main() -> ExitCode {
         .or(config_file.bind)
         .unwrap_or_else(|| DEFAULT_BIND.parse().expect("valid default address"));
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = threads {
+        builder.worker_threads(n.get());
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
