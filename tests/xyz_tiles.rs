@@ -3,7 +3,14 @@
 //! archives (`tests/fixtures/tiles.json`, recorded by `record_tiles.py`).
 
 use hyper::{Method, StatusCode};
-use tuilerie_tests::{reference, sample, sha256, TestServer};
+use tuilerie_tests::{fixture, reference, sample, sha256, TestServer};
+
+fn zoom_of(zxy: &str) -> u8 {
+    zxy.split('/')
+        .next()
+        .and_then(|z| z.parse().ok())
+        .expect("z/x/y")
+}
 
 fn extension(format: &str) -> &'static str {
     match format {
@@ -365,4 +372,42 @@ async fn the_catalog_lists_every_layer_and_health_answers() {
     let health = server.get("/health").await;
     assert_eq!(health.status, StatusCode::OK);
     assert_eq!(&health.body[..], b"OK");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn brotli_and_zstd_archives_pass_through_or_decode_to_the_same_vector_tiles() {
+    // Built by tests/fixtures/make_codec_archives.py from world_cities.mbtiles.
+    let server = TestServer::start("", &[fixture("codecs")]).await;
+    assert!(server.failures.is_empty(), "{:?}", server.failures);
+    let reference = reference();
+    let tiles = reference["world_cities"]["tiles"].as_object().unwrap();
+    for (layer, token) in [("world_cities_brotli", "br"), ("world_cities_zstd", "zstd")] {
+        let tj = server.get(&format!("/{layer}")).await.json();
+        assert_eq!(
+            tj["vector_layers"][0]["id"], "cities",
+            "{layer}: metadata decoded"
+        );
+        let mut checked = 0;
+        let low_zooms = tiles.iter().filter(|(zxy, _)| zoom_of(zxy) <= 2);
+        for (zxy, tile) in low_zooms {
+            let path = format!("/{layer}/{zxy}.pbf");
+            let plain = server.get(&path).await;
+            assert_eq!(plain.status, StatusCode::OK, "{path}");
+            assert_eq!(plain.header("content-encoding"), None);
+            // The MVT bytes Python's gzip finds in the MBTiles tile.
+            assert_eq!(sha256(&plain.body), tile["decoded_sha256"], "{path}");
+
+            let encoded = server
+                .request(
+                    Method::GET,
+                    &path,
+                    &[("accept-encoding", &format!("gzip, {token}"))],
+                )
+                .await;
+            assert_eq!(encoded.header("content-encoding"), Some(token), "{path}");
+            assert_ne!(encoded.body, plain.body, "{path}");
+            checked += 1;
+        }
+        assert_eq!(checked, 12, "{layer}"); // every tile of zooms 0-2
+    }
 }

@@ -161,3 +161,10 @@ fn config_hash(s: &str) -> u64 {
     s.hash(&mut h);
     h.finish()
 }
+
+/// A file of `tests/fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
