@@ -6,6 +6,11 @@ are the 108 real OSM tiles of data-samples/protomaps_vector_firenze.pmtiles,
 cycled, each re-wrapped with a distinct gzip MTIME so no two tiles share bytes
 (the writer would otherwise deduplicate them, which nginx's files cannot).
 
+With MAX_BYTES, only the source tiles smaller than that are used (the
+"small tiles" run, where per-request overhead dominates over copying bytes):
+
+    python3 benches/load/make_archive.py [OUT [MAX_BYTES]]
+
 Writes, under OUT (default target/bench):
   parcels.pmtiles        the archive, written by the reference writer (PyPI pmtiles)
   static/14/X/Y.pbf      the same gzip'd bytes as files, for nginx
@@ -23,6 +28,7 @@ from pmtiles.writer import Writer
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "target" / "bench"
+MAX_BYTES = int(sys.argv[2]) if len(sys.argv) > 2 else None
 Z, X0, Y0, SIDE = 14, 8672, 5952, 64
 
 
@@ -36,6 +42,8 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with open(ROOT / "data-samples" / "protomaps_vector_firenze.pmtiles", "rb") as f:
         payloads = [data for _, data in sorted(all_tiles(MmapSource(f)))]
+    if MAX_BYTES:
+        payloads = [p for p in payloads if len(p) < MAX_BYTES]
     tiles = {}
     for i in range(SIDE * SIDE):
         x, y = X0 + i % SIDE, Y0 + i // SIDE

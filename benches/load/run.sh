@@ -4,6 +4,7 @@
 # tile) and by martin, one at a time, same request list, loopback only.
 #
 #   bash benches/load/run.sh            # DURATION=20 CONNECTIONS=32 by default
+#   TILES=small bash benches/load/run.sh   # only tiles under 8 KiB
 #   ENCODING=identity bash benches/load/run.sh   # clients that do not accept
 #                                       # gzip: servers decompress (not nginx)
 #
@@ -17,13 +18,20 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 OUT=$ROOT/target/bench
+if [ "${TILES:-all}" = small ]; then OUT=$ROOT/target/bench/small; fi
 DURATION=${DURATION:-20}
 CONNECTIONS=${CONNECTIONS:-32}
 WARMUP=${WARMUP:-5}
 TICK_MS=$(awk "BEGIN { print 1000 / $(getconf CLK_TCK) }")
 
 cargo build --release -q -p tuilerie-server
-[ -f "$OUT/parcels.pmtiles" ] || python3 benches/load/make_archive.py "$OUT"
+if [ ! -f "$OUT/parcels.pmtiles" ]; then
+  if [ "${TILES:-all}" = small ]; then
+    python3 benches/load/make_archive.py "$OUT" 8192
+  else
+    python3 benches/load/make_archive.py "$OUT"
+  fi
+fi
 
 # CPU ticks (utime + stime) of a process and its children.
 cpu_ticks() {

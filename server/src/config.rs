@@ -40,6 +40,8 @@ pub struct ConfigFile {
     pub public_url: Option<String>,
     /// Bound of the PMTiles leaf-directory cache, in MiB.
     pub directory_cache_mib: Option<usize>,
+    /// CPU jobs (tile decoding) running or queued at once; more answer 503.
+    pub max_cpu_jobs: Option<usize>,
 }
 
 /// One `[[layers]]` table.
@@ -121,6 +123,9 @@ impl ConfigFile {
         if let Some(cc) = &self.cache_control {
             hyper::header::HeaderValue::from_str(cc)
                 .map_err(|_| format!("cache_control {cc:?} is not a valid header value"))?;
+        }
+        if self.max_cpu_jobs == Some(0) {
+            return Err("max_cpu_jobs must be at least 1".into());
         }
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {

@@ -3,6 +3,7 @@
 //! touched here except as encoded bytes.
 
 pub mod config;
+mod cpu_pool;
 mod negotiate;
 mod protocols;
 mod public_url;
@@ -24,6 +25,7 @@ use tuilerie_engine::source::{SourceContext, DEFAULT_DIRECTORY_CACHE_BYTES};
 use tuilerie_engine::{Catalog, LayerSpec};
 
 pub use config::{ConfigFile, EmptyVectorTiles};
+pub use cpu_pool::{CpuPool, DEFAULT_MAX_JOBS};
 
 /// A client that sends no complete request header within this time is
 /// disconnected, so idle or slow connections cannot pin server memory.
@@ -37,6 +39,8 @@ pub struct Settings {
     pub empty_vector_tiles: EmptyVectorTiles,
     pub cors: bool,
     pub public_url: Option<String>,
+    /// CPU jobs (tile decoding) running or queued at once.
+    pub max_cpu_jobs: usize,
 }
 
 impl Settings {
@@ -54,6 +58,7 @@ impl Settings {
                 .public_url
                 .as_ref()
                 .map(|u| u.trim_end_matches('/').to_owned()),
+            max_cpu_jobs: config.max_cpu_jobs.unwrap_or(DEFAULT_MAX_JOBS),
         }
     }
 }
@@ -62,6 +67,17 @@ impl Settings {
 pub struct AppState {
     pub catalog: Catalog,
     pub settings: Settings,
+    pub(crate) cpu: CpuPool,
+}
+
+impl AppState {
+    pub fn new(catalog: Catalog, settings: Settings) -> Self {
+        AppState {
+            cpu: CpuPool::new(settings.max_cpu_jobs),
+            catalog,
+            settings,
+        }
+    }
 }
 
 /// Builds the catalog from the config file's layers and paths plus extra
@@ -121,7 +137,9 @@ pub async fn serve(
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let state = Arc::clone(&state);
-                async move { Ok::<_, std::convert::Infallible>(router::handle(&state, req, local)) }
+                async move {
+                    Ok::<_, std::convert::Infallible>(router::handle(&state, req, local).await)
+                }
             });
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())

@@ -110,10 +110,7 @@ fn main() -> ExitCode {
         disabled = failures.len(),
         "catalog ready"
     );
-    let state = Arc::new(AppState {
-        catalog,
-        settings: Settings::from_config(&config_file),
-    });
+    let state = Arc::new(AppState::new(catalog, Settings::from_config(&config_file)));
     let bind = bind
         .or(config_file.bind)
         .unwrap_or_else(|| DEFAULT_BIND.parse().expect("valid default address"));
@@ -122,6 +119,10 @@ fn main() -> ExitCode {
     if let Some(n) = threads {
         builder.worker_threads(n.get());
     }
+    // CPU jobs run on the blocking threads, one per core: more would only
+    // time-slice the same cores (the job bound is in CpuPool).
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    builder.max_blocking_threads(cores);
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

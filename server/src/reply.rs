@@ -65,6 +65,15 @@ impl Reply {
         }
     }
 
+    /// `503` with `Retry-After`: the server is at its bound on CPU jobs.
+    pub fn overloaded() -> Self {
+        Reply::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is busy; retry in a second",
+        )
+        .header(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"))
+    }
+
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.insert(name, value);
         self

@@ -21,9 +21,9 @@ use crate::AppState;
 
 const ALLOWED_METHODS: &str = "GET, HEAD, OPTIONS";
 
-/// Answers one request. Synchronous: archive reads are memory-map lookups
-/// (see `TileArchive`); nothing here waits on IO.
-pub fn handle(
+/// Answers one request. Archive reads are memory-map lookups done here
+/// (see `TileArchive`); CPU-heavy work goes through the state's `CpuPool`.
+pub async fn handle(
     state: &AppState,
     req: Request<Incoming>,
     local: SocketAddr,
@@ -31,7 +31,7 @@ pub fn handle(
     let started = Instant::now();
     let method = req.method().clone();
     let reply = match method {
-        Method::GET | Method::HEAD => route(state, &req, local),
+        Method::GET | Method::HEAD => route(state, &req, local).await,
         Method::OPTIONS => preflight(&req),
         _ => Reply::error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -57,7 +57,7 @@ pub fn handle(
     reply.into_response(method == Method::HEAD)
 }
 
-fn route(state: &AppState, req: &Request<Incoming>, local: SocketAddr) -> Reply {
+async fn route(state: &AppState, req: &Request<Incoming>, local: SocketAddr) -> Reply {
     let path = req.uri().path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let base = || {
@@ -76,7 +76,7 @@ fn route(state: &AppState, req: &Request<Incoming>, local: SocketAddr) -> Reply 
             None => unknown_layer(id),
         },
         [id, z, x, y] => match state.catalog.get(id) {
-            Some(layer) => xyz::reply(layer, (z, x, y), req.headers(), &state.settings),
+            Some(layer) => xyz::reply(layer, (z, x, y), req.headers(), state).await,
             None => unknown_layer(id),
         },
         _ => Reply::error(

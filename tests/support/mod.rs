@@ -55,10 +55,7 @@ impl TestServer {
         std::fs::write(&file, toml).unwrap();
         let config = ConfigFile::load(&file).expect("test config");
         let (catalog, failures) = build_catalog(&config, paths);
-        let state = Arc::new(AppState {
-            catalog,
-            settings: Settings::from_config(&config),
-        });
+        let state = Arc::new(AppState::new(catalog, Settings::from_config(&config)));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

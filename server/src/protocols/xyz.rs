@@ -6,17 +6,19 @@ use hyper::StatusCode;
 use tuilerie_engine::compression::{decode, MAX_DECODED_TILE_BYTES};
 use tuilerie_engine::{Encoding, Layer, TileCoord};
 
+use crate::cpu_pool::Overloaded;
 use crate::negotiate::{accepts_encoding, none_match_hits};
 use crate::reply::Reply;
-use crate::{EmptyVectorTiles, Settings};
+use crate::{AppState, EmptyVectorTiles, Settings};
 
 /// The reply to a tile request for `layer`, path segments `z`, `x`, `y[.ext]`.
-pub fn reply(
+pub async fn reply(
     layer: &Layer,
     (z, x, y): (&str, &str, &str),
     headers: &HeaderMap,
-    settings: &Settings,
+    state: &AppState,
 ) -> Reply {
+    let settings = &state.settings;
     let coord = match parse_coord(layer, z, x, y) {
         Ok(coord) => coord,
         Err((status, message)) => return Reply::error(status, message),
@@ -69,15 +71,20 @@ pub fn reply(
         }
         reply
     } else {
-        match decode(
-            tile.encoding,
-            &tile.data,
-            MAX_DECODED_TILE_BYTES,
-            &layer.path,
-            "tile",
-        ) {
-            Ok(data) => Reply::new(StatusCode::OK, meta.format.mime_type(), data.into()),
-            Err(e) => return Reply::from_engine(&e, &layer.id),
+        // Inflating a large tile takes up to milliseconds: off the reactor.
+        let (data, encoding, path) = (tile.data.clone(), tile.encoding, layer.path.clone());
+        let decoded = state
+            .cpu
+            .run(move || decode(encoding, &data, MAX_DECODED_TILE_BYTES, &path, "tile"))
+            .await;
+        match decoded {
+            Ok(Some(Ok(data))) => Reply::new(StatusCode::OK, meta.format.mime_type(), data.into()),
+            Ok(Some(Err(e))) => return Reply::from_engine(&e, &layer.id),
+            Ok(None) => {
+                tracing::error!(layer = %layer.id, %coord, "tile decoding panicked");
+                return Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+            }
+            Err(Overloaded) => return Reply::overloaded(),
         }
     };
     if tile.encoding != Encoding::Identity {
