@@ -10,9 +10,11 @@ use crate::error::Error;
 use crate::metadata::TileSetMetadata;
 use crate::source::{open_archive, SourceContext, TileArchive, ARCHIVE_EXTENSIONS};
 
-/// A layer as configured: a file and what to say about it. Options left
-/// `None` come from the file's own metadata.
-#[derive(Debug, Clone, Default)]
+/// A layer as configured (a `[[layers]]` table of the config file, or a
+/// discovered file): a file and what to say about it. Options left `None`
+/// come from the file's own metadata.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LayerSpec {
     /// The id in URLs; derived from the file name when `None`.
     pub id: Option<String>,

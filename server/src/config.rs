@@ -26,9 +26,9 @@ pub struct ConfigFile {
     /// Files or folders whose archives become layers by discovery.
     #[serde(default)]
     pub paths: Vec<PathBuf>,
-    /// Layers named explicitly.
+    /// Layers named explicitly (`id` is required here).
     #[serde(default)]
-    pub layers: Vec<LayerConfig>,
+    pub layers: Vec<LayerSpec>,
     /// `Cache-Control` header of tiles and TileJSON.
     pub cache_control: Option<String>,
     /// What a missing vector tile inside a layer's zooms answers.
@@ -42,19 +42,6 @@ pub struct ConfigFile {
     pub directory_cache_mib: Option<usize>,
     /// CPU jobs (tile decoding) running or queued at once; more answer 503.
     pub max_cpu_jobs: Option<usize>,
-}
-
-/// One `[[layers]]` table.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LayerConfig {
-    pub id: String,
-    pub path: PathBuf,
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub attribution: Option<String>,
-    pub minzoom: Option<u8>,
-    pub maxzoom: Option<u8>,
 }
 
 /// The answer to a missing vector tile inside the layer's zoom range.
@@ -100,7 +87,9 @@ impl ConfigFile {
 
     fn check(&self) -> Result<(), String> {
         for layer in &self.layers {
-            let id = &layer.id;
+            let Some(id) = &layer.id else {
+                return Err(format!("the layer of {} needs an id", layer.path.display()));
+            };
             if !is_valid_id(id) {
                 return Err(format!(
                     "layer id {id:?} must be letters, digits, '-', '_' or '.', \
@@ -136,22 +125,6 @@ impl ConfigFile {
         }
         Ok(())
     }
-
-    /// The layer specs this file names explicitly.
-    pub fn layer_specs(&self) -> Vec<LayerSpec> {
-        self.layers
-            .iter()
-            .map(|l| LayerSpec {
-                id: Some(l.id.clone()),
-                path: l.path.clone(),
-                title: l.title.clone(),
-                description: l.description.clone(),
-                attribution: l.attribution.clone(),
-                minzoom: l.minzoom,
-                maxzoom: l.maxzoom,
-            })
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -183,7 +156,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.bind.unwrap().port(), 9000);
         assert_eq!(c.empty_vector_tiles, Some(EmptyVectorTiles::Empty));
-        assert_eq!(c.layer_specs()[0].maxzoom, Some(14));
+        assert_eq!(c.layers[0].maxzoom, Some(14));
     }
 
     #[test]
@@ -197,6 +170,8 @@ mod tests {
 
     #[test]
     fn semantic_errors_name_the_layer() {
+        let err = parse("[[layers]]\npath = \"x.pmtiles\"\n").unwrap_err();
+        assert!(err.contains("x.pmtiles needs an id"), "{err}");
         let err = parse("[[layers]]\nid = \"a b\"\npath = \"x\"\n").unwrap_err();
         assert!(err.contains("\"a b\""), "{err}");
         let err =

@@ -88,7 +88,7 @@ pub fn build_catalog(config: &ConfigFile, extra_paths: &[PathBuf]) -> (Catalog, 
         .directory_cache_mib
         .map_or(DEFAULT_DIRECTORY_CACHE_BYTES, |mib| mib << 20);
     let ctx = SourceContext::new(cache_bytes);
-    let mut specs: Vec<LayerSpec> = config.layer_specs();
+    let mut specs: Vec<LayerSpec> = config.layers.clone();
     let mut failures = Vec::new();
     for path in config.paths.iter().chain(extra_paths) {
         match discover(path) {
