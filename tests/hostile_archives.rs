@@ -154,3 +154,22 @@ async fn a_missing_path_is_reported_and_does_not_stop_the_server() {
         .contains("does-not-exist.pmtiles"));
     assert_eq!(server.get("/webp2/0/0/0.webp").await.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn configured_zooms_that_leave_nothing_to_serve_disable_the_layer() {
+    let config = r#"
+        [[layers]]
+        id = "toner"
+        path = "@SAMPLES@/stamen_toner_raster_z3.pmtiles"
+        minzoom = 10
+    "#;
+    let server = TestServer::start(config, &[sample("webp2.pmtiles")]).await;
+    assert_eq!(server.failures.len(), 1);
+    let message = server.failures[0].error.to_string();
+    assert!(
+        message.contains("minzoom 10 is above maxzoom 3"),
+        "{message}"
+    );
+    assert_eq!(server.get("/toner").await.status, 404);
+    assert_eq!(server.get("/webp2/0/0/0.webp").await.status, 200);
+}

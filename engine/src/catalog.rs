@@ -75,9 +75,12 @@ impl Catalog {
                 });
                 continue;
             }
-            match open_archive(&spec.path, ctx) {
-                Ok(source) => {
-                    let metadata = apply_overrides(source.metadata().clone(), &spec);
+            let opened = open_archive(&spec.path, ctx).and_then(|source| {
+                let metadata = apply_overrides(source.metadata().clone(), &spec)?;
+                Ok((source, metadata))
+            });
+            match opened {
+                Ok((source, metadata)) => {
                     tracing::info!(layer = %id, path = %spec.path.display(),
                         format = ?metadata.format, "layer loaded");
                     catalog.layers.insert(
@@ -136,7 +139,9 @@ impl Catalog {
     }
 }
 
-fn apply_overrides(mut meta: TileSetMetadata, spec: &LayerSpec) -> TileSetMetadata {
+/// The archive's metadata with the spec's overrides; an error when the
+/// zooms they leave are empty.
+fn apply_overrides(mut meta: TileSetMetadata, spec: &LayerSpec) -> Result<TileSetMetadata, Error> {
     if spec.title.is_some() {
         meta.name = spec.title.clone();
     }
@@ -148,7 +153,15 @@ fn apply_overrides(mut meta: TileSetMetadata, spec: &LayerSpec) -> TileSetMetada
     }
     meta.minzoom = spec.minzoom.unwrap_or(meta.minzoom);
     meta.maxzoom = spec.maxzoom.unwrap_or(meta.maxzoom);
-    meta
+    if meta.minzoom > meta.maxzoom {
+        return Err(Error::invalid(format!(
+            "{}: minzoom {} is above maxzoom {} once the configured zooms are applied",
+            spec.path.display(),
+            meta.minzoom,
+            meta.maxzoom
+        )));
+    }
+    Ok(meta)
 }
 
 /// Whether `id` is usable as a layer id in URLs: non-empty ASCII letters,

@@ -103,7 +103,9 @@ impl Directory {
                     .checked_add(u64::from(prev.length))
                     .ok_or("offset overflows 64 bits")?
             } else {
-                v - 1
+                // The first entry has no previous one to follow.
+                v.checked_sub(1)
+                    .ok_or("first entry has offset 0 (\"after the previous entry\")")?
             };
         }
         Ok(Directory { entries })
@@ -251,11 +253,63 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_bytes_never_panic_the_parser() {
+        // Directories arrive decompressed, so a CRC cannot stop a hostile
+        // archive from handing the parser any bytes at all.
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let valid = encode(&[
+            Entry {
+                tile_id: 0,
+                offset: 0,
+                length: 10,
+                run_length: 1,
+            },
+            Entry {
+                tile_id: 9,
+                offset: 10,
+                length: 300,
+                run_length: 0,
+            },
+            Entry {
+                tile_id: 4000,
+                offset: 0,
+                length: 7,
+                run_length: 70000,
+            },
+        ]);
+        for round in 0..20_000 {
+            let bytes: Vec<u8> = if round % 2 == 0 {
+                (0..next() % 64).map(|_| next() as u8).collect()
+            } else {
+                let mut b = valid.clone();
+                let at = next() as usize % b.len();
+                b[at] = next() as u8;
+                b.truncate(next() as usize % (b.len() + 1));
+                b
+            };
+            if let Ok(dir) = Directory::parse(&bytes) {
+                for _ in 0..4 {
+                    let _ = dir.find(next() % 100_000);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn lying_or_truncated_directories_are_errors() {
         assert!(Directory::parse(&[]).is_err());
         assert!(Directory::parse(&[0xFF; 11]).is_err());
         // 100 entries claimed in 3 bytes.
         assert!(Directory::parse(&[100, 0, 0]).is_err());
+        // The first entry claiming to follow a previous one (regression:
+        // this underflowed before it was an error).
+        assert!(Directory::parse(&[1, 0, 1, 1, 0]).is_err());
         // Two entries with the same tile id.
         let dup = [
             Entry {
