@@ -4,7 +4,7 @@
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::StatusCode;
 use tuilerie_engine::compression::{decode, MAX_DECODED_TILE_BYTES};
-use tuilerie_engine::{Encoding, Layer, TileCoord};
+use tuilerie_engine::{Encoding, Layer, Tile, TileCoord};
 
 use crate::cpu_pool::Overloaded;
 use crate::negotiate::{accepts_encoding, none_match_hits};
@@ -71,20 +71,9 @@ pub async fn reply(
         }
         reply
     } else {
-        // Inflating a large tile takes up to milliseconds: off the reactor.
-        let (data, encoding, path) = (tile.data.clone(), tile.encoding, layer.path.clone());
-        let decoded = state
-            .cpu
-            .run(move || decode(encoding, &data, MAX_DECODED_TILE_BYTES, &path, "tile"))
-            .await;
-        match decoded {
-            Ok(Some(Ok(data))) => Reply::new(StatusCode::OK, meta.format.mime_type(), data.into()),
-            Ok(Some(Err(e))) => return Reply::from_engine(&e, &layer.id),
-            Ok(None) => {
-                tracing::error!(layer = %layer.id, %coord, "tile decoding panicked");
-                return Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
-            }
-            Err(Overloaded) => return Reply::overloaded(),
+        match decoded(state, layer, coord, &tile).await {
+            Ok(reply) => reply,
+            Err(reply) => return reply,
         }
     };
     if tile.encoding != Encoding::Identity {
@@ -96,6 +85,35 @@ pub async fn reply(
             HeaderValue::from_str(&etag).expect("hex is a valid header"),
         )
         .header(header::CACHE_CONTROL, settings.cache_control.clone())
+}
+
+/// The tile decoded for a client that does not accept its stored encoding,
+/// or the error reply. Inflating a large tile takes up to milliseconds, so
+/// it runs on the CPU pool, off the reactor.
+async fn decoded(
+    state: &AppState,
+    layer: &Layer,
+    coord: TileCoord,
+    tile: &Tile,
+) -> Result<Reply, Reply> {
+    let (data, encoding, path) = (tile.data.clone(), tile.encoding, layer.path.clone());
+    let job = move || decode(encoding, &data, MAX_DECODED_TILE_BYTES, &path, "tile");
+    match state.cpu.run(job).await {
+        Ok(Some(Ok(data))) => Ok(Reply::new(
+            StatusCode::OK,
+            layer.metadata.format.mime_type(),
+            data.into(),
+        )),
+        Ok(Some(Err(e))) => Err(Reply::from_engine(&e, &layer.id)),
+        Ok(None) => {
+            tracing::error!(layer = %layer.id, %coord, "tile decoding panicked");
+            Err(Reply::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+            ))
+        }
+        Err(Overloaded) => Err(Reply::overloaded()),
+    }
 }
 
 /// Why a tile path names no tile: the status and the message for the client.
