@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
@@ -23,9 +22,9 @@ const ALLOWED_METHODS: &str = "GET, HEAD, OPTIONS";
 
 /// Answers one request. Archive reads are memory-map lookups done here
 /// (see `TileArchive`); CPU-heavy work goes through the state's `CpuPool`.
-pub async fn handle(
+pub async fn handle<B>(
     state: &AppState,
-    req: Request<Incoming>,
+    req: Request<B>,
     local: SocketAddr,
 ) -> Response<Full<Bytes>> {
     let started = Instant::now();
@@ -57,7 +56,7 @@ pub async fn handle(
     reply.into_response(method == Method::HEAD)
 }
 
-async fn route(state: &AppState, req: &Request<Incoming>, local: SocketAddr) -> Reply {
+async fn route<B>(state: &AppState, req: &Request<B>, local: SocketAddr) -> Reply {
     let path = req.uri().path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let base = || {
@@ -94,7 +93,7 @@ fn unknown_layer(id: &str) -> Reply {
 }
 
 /// A CORS preflight (Fetch standard, "CORS-preflight request").
-fn preflight(req: &Request<Incoming>) -> Reply {
+fn preflight<B>(req: &Request<B>) -> Reply {
     let requested = req
         .headers()
         .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
@@ -111,4 +110,113 @@ fn preflight(req: &Request<Incoming>) -> Reply {
             header::ACCESS_CONTROL_MAX_AGE,
             HeaderValue::from_static("86400"),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{build_catalog, ConfigFile, Settings};
+
+    /// A deterministic generator, so a failing input can be replayed.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            from[self.next() as usize % from.len()]
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn no_path_or_header_makes_the_router_panic_or_fail_unexpectedly() {
+        let samples =
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../data-samples"));
+        let config = ConfigFile::default();
+        let (catalog, _) = build_catalog(&config, &[samples]);
+        let state = AppState::new(catalog, Settings::from_config(&config));
+        let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let segments = [
+            "",
+            "protomaps_vector_firenze",
+            "world_cities",
+            "webp2",
+            "leaf",
+            "catalog",
+            "health",
+            "0",
+            "1",
+            "14",
+            "8704",
+            "5972",
+            "255",
+            "4294967295",
+            "99999999999",
+            "-1",
+            "+1",
+            "0.pbf",
+            "1.png",
+            "2.webp.",
+            ".",
+            "..",
+            "%2e%2e",
+            "%00",
+            "é",
+            "a.b.c",
+            "0x10",
+        ];
+        let accept = [
+            "gzip",
+            "br;q=0",
+            "*;q=0.5, gzip;q=0",
+            "identity",
+            ";;;,,,",
+            "q=",
+            "zstd",
+        ];
+        let etags = ["*", "\"x\"", "W/", ",", "\"\""];
+        let mut rng = XorShift(0xDEAD_BEEF_CAFE_F00D);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..3000 {
+            let path: String = (0..rng.next() % 6)
+                .map(|_| format!("/{}", rng.pick(&segments)))
+                .collect();
+            let path = if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path
+            };
+            let Ok(uri) = path.parse::<hyper::Uri>() else {
+                continue;
+            };
+            let method = rng.pick(&["GET", "HEAD", "OPTIONS", "POST"]);
+            let req = Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("accept-encoding", rng.pick(&accept))
+                .header("if-none-match", rng.pick(&etags))
+                .header(
+                    "forwarded",
+                    rng.pick(&["proto=https;host=a.b", "host=\"", ";;", "for=x"]),
+                )
+                .body(())
+                .unwrap();
+            let response = handle(&state, req, local).await;
+            let status = response.status().as_u16();
+            seen.insert(status);
+            assert!(
+                [200, 204, 304, 400, 404, 405].contains(&status),
+                "{method} {path}: {status}"
+            );
+        }
+        // The inputs reach every kind of answer, not just the first 404.
+        for status in [200, 204, 400, 404, 405] {
+            assert!(seen.contains(&status), "no {status} among {seen:?}");
+        }
+    }
 }
