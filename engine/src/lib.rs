@@ -9,6 +9,7 @@ pub mod error;
 pub mod metadata;
 pub mod source;
 pub mod tile;
+pub mod tms;
 
 pub use catalog::{Catalog, Layer, LayerSpec};
 pub use error::{Error, ErrorKind, Result};

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use tuilerie_engine::catalog::is_valid_id;
 use tuilerie_engine::tile::MAX_ZOOM;
+use tuilerie_engine::tms::{TileMatrixSet, TileMatrixSets};
 use tuilerie_engine::LayerSpec;
 
 /// Where the server listens when neither `--bind` nor `bind` says.
@@ -42,6 +43,10 @@ pub struct ConfigFile {
     pub directory_cache_mib: Option<usize>,
     /// CPU jobs (tile decoding) running or queued at once; more answer 503.
     pub max_cpu_jobs: Option<usize>,
+    /// TMS 2.0 JSON files of custom tile matrix sets, offered beside the
+    /// registered ones.
+    #[serde(default)]
+    pub tile_matrix_sets: Vec<PathBuf>,
 }
 
 /// The answer to a missing vector tile inside the layer's zoom range.
@@ -82,7 +87,30 @@ impl ConfigFile {
         for layer in &mut config.layers {
             layer.path = base.join(&layer.path);
         }
+        for tms in &mut config.tile_matrix_sets {
+            *tms = base.join(&*tms);
+        }
         Ok(config)
+    }
+
+    /// The registered tile matrix sets plus the custom ones this file
+    /// names; an unreadable or invalid one is a configuration error.
+    pub fn tile_matrix_sets(&self, path: &Path) -> Result<TileMatrixSets, ConfigError> {
+        let error = |message: String| ConfigError {
+            path: path.to_owned(),
+            message,
+        };
+        let custom = self
+            .tile_matrix_sets
+            .iter()
+            .map(|file| {
+                let text = std::fs::read_to_string(file)
+                    .map_err(|e| error(format!("tile matrix set {}: {e}", file.display())))?;
+                TileMatrixSet::from_json(&text, &file.display().to_string())
+                    .map_err(|e| error(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        TileMatrixSets::new(custom).map_err(|e| error(e.to_string()))
     }
 
     fn check(&self) -> Result<(), String> {
@@ -93,7 +121,7 @@ impl ConfigFile {
             if !is_valid_id(id) {
                 return Err(format!(
                     "layer id {id:?} must be letters, digits, '-', '_' or '.', \
-                     and not a reserved name (catalog, health)"
+                     and not a reserved name (catalog, health, tileMatrixSets)"
                 ));
             }
             for z in [layer.minzoom, layer.maxzoom].into_iter().flatten() {

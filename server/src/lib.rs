@@ -22,6 +22,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tuilerie_engine::catalog::{discover, LoadFailure};
 use tuilerie_engine::source::{SourceContext, DEFAULT_DIRECTORY_CACHE_BYTES};
+use tuilerie_engine::tms::TileMatrixSets;
 use tuilerie_engine::{Catalog, LayerSpec};
 
 pub use config::{ConfigFile, EmptyVectorTiles};
@@ -66,15 +67,17 @@ impl Settings {
 /// Everything a request handler reads; immutable once serving starts.
 pub struct AppState {
     pub catalog: Catalog,
+    pub tile_matrix_sets: TileMatrixSets,
     pub settings: Settings,
     pub(crate) cpu: CpuPool,
 }
 
 impl AppState {
-    pub fn new(catalog: Catalog, settings: Settings) -> Self {
+    pub fn new(catalog: Catalog, tile_matrix_sets: TileMatrixSets, settings: Settings) -> Self {
         AppState {
             cpu: CpuPool::new(settings.max_cpu_jobs),
             catalog,
+            tile_matrix_sets,
             settings,
         }
     }

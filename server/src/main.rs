@@ -9,6 +9,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::prelude::*;
+use tuilerie_engine::tms::TileMatrixSets;
 use tuilerie_server::config::{ConfigFile, DEFAULT_BIND};
 use tuilerie_server::{build_catalog, serve, AppState, Settings};
 
@@ -86,15 +87,22 @@ fn main() -> ExitCode {
         bind,
         threads,
     } = cli.command;
-    let config_file = match &config {
-        Some(path) => match ConfigFile::load(path) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        None => ConfigFile::default(),
+    let loaded = match &config {
+        Some(path) => ConfigFile::load(path).and_then(|c| {
+            let sets = c.tile_matrix_sets(path)?;
+            Ok((c, sets))
+        }),
+        None => Ok((
+            ConfigFile::default(),
+            TileMatrixSets::new(vec![]).expect("the registered sets have distinct ids"),
+        )),
+    };
+    let (config_file, tile_matrix_sets) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
     let paths = if paths.is_empty() && config.is_none() {
         default_paths()
@@ -110,7 +118,8 @@ fn main() -> ExitCode {
         disabled = failures.len(),
         "catalog ready"
     );
-    let state = Arc::new(AppState::new(catalog, Settings::from_config(&config_file)));
+    let settings = Settings::from_config(&config_file);
+    let state = Arc::new(AppState::new(catalog, tile_matrix_sets, settings));
     let bind = bind
         .or(config_file.bind)
         .unwrap_or_else(|| DEFAULT_BIND.parse().expect("valid default address"));

@@ -1,9 +1,10 @@
 //! Routing: method and path to a protocol handler, plus what every reply
 //! shares (CORS, the per-request log line).
 //!
-//! Routes: `/health`, `/catalog`, `/{layer}` (TileJSON) and
-//! `/{layer}/{z}/{x}/{y}[.ext]` (XYZ tiles). Layer ids never contain `/`
-//! and cannot be `catalog` or `health`, so the routes cannot collide.
+//! Routes: `/health`, `/catalog`, `/tileMatrixSets[/{id}]`, `/{layer}`
+//! (TileJSON) and `/{layer}/{z}/{x}/{y}[.ext]` (XYZ tiles). Layer ids never
+//! contain `/` and cannot be `catalog`, `health` or `tileMatrixSets`, so the
+//! routes cannot collide.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -13,7 +14,7 @@ use http_body_util::Full;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
-use crate::protocols::{catalog, tilejson, xyz};
+use crate::protocols::{catalog, tile_matrix_sets, tilejson, xyz};
 use crate::public_url::base_url;
 use crate::reply::Reply;
 use crate::AppState;
@@ -29,7 +30,7 @@ pub async fn handle<B>(
 ) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let method = req.method().clone();
-    let reply = match method {
+    let mut reply = match method {
         Method::GET | Method::HEAD => route(state, &req, local).await,
         Method::OPTIONS => preflight(&req),
         _ => Reply::error(
@@ -38,7 +39,6 @@ pub async fn handle<B>(
         )
         .header(header::ALLOW, HeaderValue::from_static(ALLOWED_METHODS)),
     };
-    let mut reply = reply;
     if state.settings.cors {
         reply.headers.insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -70,6 +70,12 @@ async fn route<B>(state: &AppState, req: &Request<B>, local: SocketAddr) -> Repl
     match segments.as_slice() {
         ["health"] => Reply::new(StatusCode::OK, "text/plain", Bytes::from_static(b"OK")),
         ["catalog"] => catalog::reply(&state.catalog, &base()),
+        ["tileMatrixSets"] => {
+            tile_matrix_sets::list(&state.tile_matrix_sets, &base(), &state.settings)
+        }
+        ["tileMatrixSets", id] => {
+            tile_matrix_sets::one(&state.tile_matrix_sets, id, &state.settings)
+        }
         [id] if !id.is_empty() => match state.catalog.get(id) {
             Some(layer) => tilejson::reply(layer, &base(), &state.settings),
             None => unknown_layer(id),
@@ -139,7 +145,8 @@ mod tests {
             std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../data-samples"));
         let config = ConfigFile::default();
         let (catalog, _) = build_catalog(&config, &[samples]);
-        let state = AppState::new(catalog, Settings::from_config(&config));
+        let sets = tuilerie_engine::tms::TileMatrixSets::new(vec![]).unwrap();
+        let state = AppState::new(catalog, sets, Settings::from_config(&config));
         let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
         let segments = [
             "",

@@ -53,3 +53,24 @@ fn a_bad_config_names_the_file_and_line_and_exits_with_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_invalid_custom_tile_matrix_set_stops_start_up_with_its_name() {
+    let dir = std::env::temp_dir().join(format!("tuilerie-cli-tms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("broken.json"),
+        r#"{"id": "Broken", "crs": "x", "tileMatrices": []}"#,
+    )
+    .unwrap();
+    let config = dir.join("tuilerie.toml");
+    std::fs::write(&config, "tile_matrix_sets = [\"broken.json\"]\n").unwrap();
+    let out = tuilerie(&["serve", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("broken.json") && err.contains("no tile matrices"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -55,7 +55,10 @@ impl TestServer {
         std::fs::write(&file, toml).unwrap();
         let config = ConfigFile::load(&file).expect("test config");
         let (catalog, failures) = build_catalog(&config, paths);
-        let state = Arc::new(AppState::new(catalog, Settings::from_config(&config)));
+        let sets = config
+            .tile_matrix_sets(&file)
+            .expect("test tile matrix sets");
+        let state = Arc::new(AppState::new(catalog, sets, Settings::from_config(&config)));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -2,5 +2,6 @@
 //! and writes the engine's answers in its own words.
 
 pub mod catalog;
+pub mod tile_matrix_sets;
 pub mod tilejson;
 pub mod xyz;

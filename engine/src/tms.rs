@@ -1,0 +1,609 @@
+//! Tile matrix sets, as OGC Two Dimensional Tile Matrix Set 2.0 (17-083r4)
+//! models them, with its JSON encoding for serde.
+//!
+//! The registered quad sets are generated from their defining parameters
+//! (origin, level-0 cell size, level-0 matrix size; each level halves the
+//! cell size and doubles the matrix), and checked in the tests against the
+//! values of the OGC registry. IGN's `LAMB93` set is irregular, so its scale
+//! denominators and matrix sizes are listed as IGN's WMTS publishes them.
+//! Custom sets come from TMS 2.0 JSON files.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// OGC's standardized rendering pixel size, 0.28 mm (TMS 2.0 §6.1.1).
+pub const PIXEL_SIZE_METRES: f64 = 0.000_28;
+
+/// Metres per degree on the WGS 84 semi-major axis, used by TMS 2.0 to
+/// relate cell sizes in degrees to scale denominators (2π·6378137/360).
+pub const METRES_PER_DEGREE: f64 = 6_378_137.0 * std::f64::consts::TAU / 360.0;
+
+/// A tile matrix set (TMS 2.0 §7.2) in its JSON encoding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TileMatrixSet {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// The CRS as a URI, e.g. `http://www.opengis.net/def/crs/EPSG/0/3857`.
+    pub crs: String,
+    /// Axis names in the CRS's order; `pointOfOrigin` follows this order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ordered_axes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub well_known_scale_set: Option<String>,
+    pub tile_matrices: Vec<TileMatrix>,
+}
+
+/// One tile matrix (zoom level) of a set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TileMatrix {
+    pub id: String,
+    pub scale_denominator: f64,
+    /// Cell (pixel) size in CRS units.
+    pub cell_size: f64,
+    #[serde(default)]
+    pub corner_of_origin: CornerOfOrigin,
+    /// The corner of the matrix, in the CRS's axis order.
+    pub point_of_origin: [f64; 2],
+    pub tile_width: u32,
+    pub tile_height: u32,
+    pub matrix_width: u32,
+    pub matrix_height: u32,
+}
+
+/// Which corner `pointOfOrigin` is; rows count away from it (TMS 2.0 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CornerOfOrigin {
+    #[default]
+    TopLeft,
+    BottomLeft,
+}
+
+impl TileMatrixSet {
+    /// The matrix with this id.
+    pub fn matrix(&self, id: &str) -> Option<&TileMatrix> {
+        self.tile_matrices.iter().find(|m| m.id == id)
+    }
+
+    /// Parses and checks a TMS 2.0 JSON document; `source` names it in errors.
+    pub fn from_json(text: &str, source: &str) -> Result<Self> {
+        let invalid = |detail: String| Error::InvalidRequest {
+            detail: format!("tile matrix set {source}: {detail}"),
+        };
+        let tms: TileMatrixSet = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        tms.check().map_err(invalid)?;
+        Ok(tms)
+    }
+
+    /// The invariants every set must hold, whatever its source.
+    fn check(&self) -> std::result::Result<(), String> {
+        if self.id.is_empty()
+            || !self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err(format!(
+                "id {:?} must be letters, digits, '-', '_' or '.'",
+                self.id
+            ));
+        }
+        if self.tile_matrices.is_empty() {
+            return Err("no tile matrices".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for m in &self.tile_matrices {
+            if !seen.insert(m.id.as_str()) {
+                return Err(format!("tile matrix id {:?} is used twice", m.id));
+            }
+            let finite = [
+                m.scale_denominator,
+                m.cell_size,
+                m.point_of_origin[0],
+                m.point_of_origin[1],
+            ]
+            .iter()
+            .all(|v| v.is_finite());
+            if !finite || m.cell_size <= 0.0 || m.scale_denominator <= 0.0 {
+                return Err(format!(
+                    "tile matrix {:?}: sizes must be positive and finite",
+                    m.id
+                ));
+            }
+            if m.tile_width == 0
+                || m.tile_height == 0
+                || m.matrix_width == 0
+                || m.matrix_height == 0
+            {
+                return Err(format!(
+                    "tile matrix {:?}: tile and matrix sizes must be at least 1",
+                    m.id
+                ));
+            }
+            if m.tile_width > 4096 || m.tile_height > 4096 {
+                return Err(format!(
+                    "tile matrix {:?}: tiles larger than 4096 pixels",
+                    m.id
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl TileMatrix {
+    /// The extent of tile (`col`, `row`) as `[min0, min1, max0, max1]` in the
+    /// CRS's axis order, or `None` outside the matrix.
+    pub fn tile_bounds(&self, col: u32, row: u32) -> Option<[f64; 4]> {
+        if col >= self.matrix_width || row >= self.matrix_height {
+            return None;
+        }
+        let [o0, o1] = self.point_of_origin;
+        let w = f64::from(self.tile_width) * self.cell_size;
+        let h = f64::from(self.tile_height) * self.cell_size;
+        let min0 = o0 + f64::from(col) * w;
+        // The second axis runs away from the origin: down from a top-left
+        // corner, up from a bottom-left one.
+        let (min1, max1) = match self.corner_of_origin {
+            CornerOfOrigin::TopLeft => (o1 - f64::from(row + 1) * h, o1 - f64::from(row) * h),
+            CornerOfOrigin::BottomLeft => (o1 + f64::from(row) * h, o1 + f64::from(row + 1) * h),
+        };
+        Some([min0, min1, min0 + w, max1])
+    }
+}
+
+/// Parameters of a quad set: every level halves the cell size of the
+/// previous one and doubles its matrix.
+struct Quad {
+    id: String,
+    title: String,
+    crs: String,
+    axes: [&'static str; 2],
+    well_known_scale_set: Option<&'static str>,
+    origin: [f64; 2],
+    /// Cell size and matrix size of the first level.
+    first_cell: f64,
+    first_matrix: (u32, u32),
+    levels: std::ops::RangeInclusive<u32>,
+    metres_per_unit: f64,
+}
+
+impl Quad {
+    fn build(self) -> TileMatrixSet {
+        let first = *self.levels.start();
+        let tile_matrices = self
+            .levels
+            .map(|z| {
+                let k = z - first;
+                let cell_size = self.first_cell / f64::from(1u32 << k);
+                TileMatrix {
+                    id: z.to_string(),
+                    scale_denominator: cell_size * self.metres_per_unit / PIXEL_SIZE_METRES,
+                    cell_size,
+                    corner_of_origin: CornerOfOrigin::TopLeft,
+                    point_of_origin: self.origin,
+                    tile_width: 256,
+                    tile_height: 256,
+                    matrix_width: self.first_matrix.0 << k,
+                    matrix_height: self.first_matrix.1 << k,
+                }
+            })
+            .collect();
+        TileMatrixSet {
+            uri: Some(format!(
+                "http://www.opengis.net/def/tilematrixset/OGC/1.0/{}",
+                self.id
+            )),
+            id: self.id,
+            title: Some(self.title),
+            crs: self.crs,
+            ordered_axes: self.axes.iter().map(|a| (*a).to_owned()).collect(),
+            well_known_scale_set: self.well_known_scale_set.map(str::to_owned),
+            tile_matrices,
+        }
+    }
+}
+
+fn epsg(code: u32) -> String {
+    format!("http://www.opengis.net/def/crs/EPSG/0/{code}")
+}
+
+/// Half the equatorial circumference of the WGS 84 sphere (EPSG:3857 extent).
+const WEB_MERCATOR_HALF: f64 = 20_037_508.342_789_244;
+
+/// IGN's LAMB93 set (EPSG:2154), from the `LAMB93` TileMatrixSet of IGN's
+/// Géoportail WMTS capabilities: scale denominator, matrix width, height
+/// for levels 0..=21; origin (0, 12 000 000), 256-pixel tiles.
+const LAMB93_LEVELS: [(f64, u32, u32); 22] = [
+    (373_497_230.535_335_8, 2, 2),
+    (186_705_472.692_108_94, 2, 2),
+    (93_341_025.280_697_87, 2, 2),
+    (46_667_469.220_714_29, 2, 3),
+    (23_332_959.300_405_36, 2, 5),
+    (11_666_284.015_938_216, 3, 9),
+    (5_833_092.873_562_144, 5, 16),
+    (2_916_534.124_95, 8, 30),
+    (1_458_263.980_988_571_5, 14, 59),
+    (729_131.219_681_785_7, 26, 117),
+    (364_565.417_082_857_16, 51, 232),
+    (182_282.660_345, 100, 462),
+    (91_141.318_122_500_01, 199, 922),
+    (45_570.656_048_571_43, 396, 1842),
+    (22_785.327_271_428_573, 791, 3682),
+    (11_392.663_447_500_001, 1581, 7363),
+    (5_696.331_676_785_715, 3161, 14724),
+    (2_848.165_826_785_714, 6321, 29447),
+    (1_424.082_910_357_143, 12641, 58892),
+    (712.041_454_642_857_2, 25281, 117782),
+    (356.020_727_5, 50561, 235563),
+    (178.010_363_571_428_58, 101121, 471125),
+];
+
+fn lamb93() -> TileMatrixSet {
+    let tile_matrices = LAMB93_LEVELS
+        .iter()
+        .enumerate()
+        .map(
+            |(z, &(scale_denominator, matrix_width, matrix_height))| TileMatrix {
+                id: z.to_string(),
+                scale_denominator,
+                cell_size: scale_denominator * PIXEL_SIZE_METRES,
+                corner_of_origin: CornerOfOrigin::TopLeft,
+                point_of_origin: [0.0, 12_000_000.0],
+                tile_width: 256,
+                tile_height: 256,
+                matrix_width,
+                matrix_height,
+            },
+        )
+        .collect();
+    TileMatrixSet {
+        id: "LAMB93".into(),
+        title: Some("Lambert-93 (RGF93 v1), IGN Géoportail grid".into()),
+        uri: None,
+        crs: epsg(2154),
+        ordered_axes: vec!["E".into(), "N".into()],
+        well_known_scale_set: None,
+        tile_matrices,
+    }
+}
+
+/// The sets every server offers: the OGC registry's WebMercatorQuad,
+/// WorldCRS84Quad, WorldMercatorWGS84Quad, EuropeanETRS89_LAEAQuad and the
+/// 60 UTMnnWGS84Quad, plus IGN's LAMB93.
+pub fn registered() -> Vec<TileMatrixSet> {
+    let mut sets = vec![
+        Quad {
+            id: "WebMercatorQuad".into(),
+            title: "Google Maps Compatible for the World".into(),
+            crs: epsg(3857),
+            axes: ["X", "Y"],
+            well_known_scale_set: Some(
+                "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
+            ),
+            origin: [-WEB_MERCATOR_HALF, WEB_MERCATOR_HALF],
+            first_cell: 2.0 * WEB_MERCATOR_HALF / 256.0,
+            first_matrix: (1, 1),
+            levels: 0..=24,
+            metres_per_unit: 1.0,
+        }
+        .build(),
+        Quad {
+            id: "WorldCRS84Quad".into(),
+            title: "CRS84 for the World".into(),
+            crs: "http://www.opengis.net/def/crs/OGC/1.3/CRS84".into(),
+            axes: ["Lon", "Lat"],
+            well_known_scale_set: Some("http://www.opengis.net/def/wkss/OGC/1.0/GoogleCRS84Quad"),
+            origin: [-180.0, 90.0],
+            first_cell: 180.0 / 256.0,
+            first_matrix: (2, 1),
+            levels: 0..=23,
+            metres_per_unit: METRES_PER_DEGREE,
+        }
+        .build(),
+        Quad {
+            id: "WorldMercatorWGS84Quad".into(),
+            title: "World Mercator WGS84 (ellipsoid)".into(),
+            crs: epsg(3395),
+            axes: ["E", "N"],
+            well_known_scale_set: Some(
+                "http://www.opengis.net/def/wkss/OGC/1.0/WorldMercatorWGS84",
+            ),
+            origin: [-WEB_MERCATOR_HALF, WEB_MERCATOR_HALF],
+            first_cell: 2.0 * WEB_MERCATOR_HALF / 256.0,
+            first_matrix: (1, 1),
+            levels: 0..=24,
+            metres_per_unit: 1.0,
+        }
+        .build(),
+        Quad {
+            id: "EuropeanETRS89_LAEAQuad".into(),
+            title: "Lambert Azimuthal Equal Area ETRS89 for Europe".into(),
+            crs: epsg(3035),
+            // EPSG:3035 is northing first: the origin is (Y, X).
+            axes: ["Y", "X"],
+            well_known_scale_set: None,
+            origin: [5_500_000.0, 2_000_000.0],
+            first_cell: 17_578.125,
+            first_matrix: (1, 1),
+            levels: 0..=15,
+            metres_per_unit: 1.0,
+        }
+        .build(),
+    ];
+    for zone in 1..=60u32 {
+        sets.push(
+            Quad {
+                id: format!("UTM{zone:02}WGS84Quad"),
+                title: format!("Universal Transverse Mercator Zone {zone} WGS84 Quad"),
+                crs: epsg(32600 + zone),
+                axes: ["E", "N"],
+                well_known_scale_set: None,
+                origin: [-9_501_965.729_312_76, 20_003_931.458_625_5],
+                first_cell: 78_140.357_260_255_9,
+                first_matrix: (1, 2),
+                levels: 1..=24,
+                metres_per_unit: 1.0,
+            }
+            .build(),
+        );
+    }
+    sets.push(lamb93());
+    sets
+}
+
+/// The sets a server offers, by id: the registered ones and custom ones.
+#[derive(Debug, Clone)]
+pub struct TileMatrixSets {
+    sets: BTreeMap<String, TileMatrixSet>,
+}
+
+impl TileMatrixSets {
+    /// The registered sets plus `custom` ones, which must not reuse an id.
+    pub fn new(custom: Vec<TileMatrixSet>) -> Result<Self> {
+        let mut sets: BTreeMap<String, TileMatrixSet> = registered()
+            .into_iter()
+            .map(|t| (t.id.clone(), t))
+            .collect();
+        for tms in custom {
+            if sets.contains_key(&tms.id) {
+                return Err(Error::InvalidRequest {
+                    detail: format!("tile matrix set id {:?} is already defined", tms.id),
+                });
+            }
+            sets.insert(tms.id.clone(), tms);
+        }
+        Ok(Self { sets })
+    }
+
+    /// The set with this id.
+    pub fn get(&self, id: &str) -> Option<&TileMatrixSet> {
+        self.sets.get(id)
+    }
+
+    /// Every set, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = &TileMatrixSet> {
+        self.sets.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Relative difference, for values the registry prints to 15 digits.
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
+    }
+
+    fn set(id: &str) -> TileMatrixSet {
+        TileMatrixSets::new(vec![])
+            .unwrap()
+            .get(id)
+            .unwrap()
+            .clone()
+    }
+
+    /// (set, matrix, scaleDenominator, cellSize, origin, width, height) as
+    /// the OGC registry's JSON files (opengeospatial/2D-Tile-Matrix-Set,
+    /// registry/json) and IGN's capabilities give them.
+    #[test]
+    #[allow(clippy::excessive_precision)] // digits as IGN publishes them
+    fn registered_sets_match_the_published_definitions() {
+        let published = [
+            (
+                "WebMercatorQuad",
+                "0",
+                559082264.028717,
+                156543.033928041,
+                [-20037508.3427892, 20037508.3427892],
+                1,
+                1,
+            ),
+            (
+                "WebMercatorQuad",
+                "24",
+                33.3238997476528,
+                0.0093306919293428,
+                [-20037508.3427892, 20037508.3427892],
+                16777216,
+                16777216,
+            ),
+            (
+                "WorldCRS84Quad",
+                "0",
+                279541132.014358,
+                0.703125,
+                [-180.0, 90.0],
+                2,
+                1,
+            ),
+            (
+                "WorldCRS84Quad",
+                "17",
+                2132.72958384978,
+                0.00000536441802978515,
+                [-180.0, 90.0],
+                262144,
+                131072,
+            ),
+            (
+                "WorldMercatorWGS84Quad",
+                "10",
+                545978.773465544,
+                152.874056570352,
+                [-20037508.3427892, 20037508.3427892],
+                1024,
+                1024,
+            ),
+            (
+                "EuropeanETRS89_LAEAQuad",
+                "0",
+                62779017.8571428,
+                17578.125,
+                [5500000.0, 2000000.0],
+                1,
+                1,
+            ),
+            (
+                "EuropeanETRS89_LAEAQuad",
+                "15",
+                1915.86358206612,
+                0.536441803,
+                [5500000.0, 2000000.0],
+                32768,
+                32768,
+            ),
+            (
+                "UTM31WGS84Quad",
+                "1",
+                279072704.500914,
+                78140.3572602559,
+                [-9501965.72931276, 20003931.4586255],
+                1,
+                2,
+            ),
+            (
+                "UTM31WGS84Quad",
+                "24",
+                33.2680588365691,
+                0.00931505647423934,
+                [-9501965.72931276, 20003931.4586255],
+                8388608,
+                16777216,
+            ),
+            (
+                "LAMB93",
+                "0",
+                373497230.5353357571875677,
+                104579.224549894,
+                [0.0, 12000000.0],
+                2,
+                2,
+            ),
+            (
+                "LAMB93",
+                "21",
+                178.0103635714285826,
+                0.0498429018,
+                [0.0, 12000000.0],
+                101121,
+                471125,
+            ),
+        ];
+        for (id, matrix, scale, cell, origin, width, height) in published {
+            let tms = set(id);
+            let m = tms
+                .matrix(matrix)
+                .unwrap_or_else(|| panic!("{id} {matrix}"));
+            // The registry rounds to 15 significant digits (and LAEA's deep
+            // cell sizes to 10): compare to 1e-9 relative.
+            let near = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
+            assert!(
+                near(m.scale_denominator, scale),
+                "{id} {matrix}: scale {}",
+                m.scale_denominator
+            );
+            assert!(
+                near(m.cell_size, cell),
+                "{id} {matrix}: cell {}",
+                m.cell_size
+            );
+            assert!(
+                near(m.point_of_origin[0], origin[0]) && near(m.point_of_origin[1], origin[1]),
+                "{id}"
+            );
+            assert_eq!(
+                (m.matrix_width, m.matrix_height),
+                (width, height),
+                "{id} {matrix}"
+            );
+        }
+        assert_eq!(
+            set("UTM01WGS84Quad").crs,
+            "http://www.opengis.net/def/crs/EPSG/0/32601"
+        );
+        assert_eq!(
+            set("UTM60WGS84Quad").crs,
+            "http://www.opengis.net/def/crs/EPSG/0/32660"
+        );
+        assert_eq!(set("LAMB93").tile_matrices.len(), 22);
+        assert_eq!(
+            TileMatrixSets::new(vec![]).unwrap().iter().count(),
+            4 + 60 + 1
+        );
+    }
+
+    #[test]
+    fn tile_bounds_count_rows_away_from_the_origin() {
+        let wmq = set("WebMercatorQuad");
+        let z1 = wmq.matrix("1").unwrap();
+        let h = WEB_MERCATOR_HALF;
+        let bounds = z1.tile_bounds(0, 0).unwrap();
+        let expected = [-h, 0.0, 0.0, h];
+        for (got, want) in bounds.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-6, "{bounds:?}");
+        }
+        assert!(z1.tile_bounds(2, 0).is_none() && z1.tile_bounds(0, 2).is_none());
+        // From a bottom-left origin, row 1 lies one tile height above it.
+        let bottom_left = TileMatrix {
+            corner_of_origin: CornerOfOrigin::BottomLeft,
+            ..z1.clone()
+        };
+        let [_, s, _, n] = bottom_left.tile_bounds(0, 1).unwrap();
+        assert!(close(s, 2.0 * h) && close(n, 3.0 * h), "{s} {n}");
+    }
+
+    #[test]
+    fn json_round_trips_and_bad_sets_are_rejected_with_their_source() {
+        let wmq = set("WebMercatorQuad");
+        let json = serde_json::to_string(&wmq).unwrap();
+        assert!(
+            json.contains("\"tileMatrices\"") && json.contains("\"cornerOfOrigin\":\"topLeft\"")
+        );
+        assert_eq!(TileMatrixSet::from_json(&json, "wmq.json").unwrap(), wmq);
+
+        let mut broken = wmq.clone();
+        broken.tile_matrices[3].cell_size = -1.0;
+        let err = TileMatrixSet::from_json(&serde_json::to_string(&broken).unwrap(), "x.json");
+        let err = err.unwrap_err().to_string();
+        assert!(err.contains("x.json") && err.contains("\"3\""), "{err}");
+        let err = TileMatrixSet::from_json("{\"id\": \"a\"}", "y.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("y.json") && err.contains("missing field"),
+            "{err}"
+        );
+        let clash = TileMatrixSets::new(vec![wmq]).unwrap_err().to_string();
+        assert!(clash.contains("already defined"), "{clash}");
+    }
+}
