@@ -162,6 +162,7 @@ impl TileMatrix {
 
 /// Parameters of a quad set: every level halves the cell size of the
 /// previous one and doubles its matrix.
+#[derive(Clone)]
 struct Quad {
     id: String,
     title: String,
@@ -280,22 +281,30 @@ fn lamb93() -> TileMatrixSet {
 /// WorldCRS84Quad, WorldMercatorWGS84Quad, EuropeanETRS89_LAEAQuad and the
 /// 60 UTMnnWGS84Quad, plus IGN's LAMB93.
 pub fn registered() -> Vec<TileMatrixSet> {
+    let web_mercator = Quad {
+        id: "WebMercatorQuad".into(),
+        title: "Google Maps Compatible for the World".into(),
+        crs: epsg(3857),
+        axes: ["X", "Y"],
+        well_known_scale_set: Some("http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible"),
+        origin: [-WEB_MERCATOR_HALF, WEB_MERCATOR_HALF],
+        first_cell: 2.0 * WEB_MERCATOR_HALF / 256.0,
+        first_matrix: (1, 1),
+        levels: 0..=24,
+        metres_per_unit: 1.0,
+    };
+    // The ellipsoidal Mercator set reuses the spherical one's numbers.
+    let world_mercator = Quad {
+        id: "WorldMercatorWGS84Quad".into(),
+        title: "World Mercator WGS84 (ellipsoid)".into(),
+        crs: epsg(3395),
+        axes: ["E", "N"],
+        well_known_scale_set: Some("http://www.opengis.net/def/wkss/OGC/1.0/WorldMercatorWGS84"),
+        ..web_mercator.clone()
+    };
     let mut sets = vec![
-        Quad {
-            id: "WebMercatorQuad".into(),
-            title: "Google Maps Compatible for the World".into(),
-            crs: epsg(3857),
-            axes: ["X", "Y"],
-            well_known_scale_set: Some(
-                "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
-            ),
-            origin: [-WEB_MERCATOR_HALF, WEB_MERCATOR_HALF],
-            first_cell: 2.0 * WEB_MERCATOR_HALF / 256.0,
-            first_matrix: (1, 1),
-            levels: 0..=24,
-            metres_per_unit: 1.0,
-        }
-        .build(),
+        web_mercator.build(),
+        world_mercator.build(),
         Quad {
             id: "WorldCRS84Quad".into(),
             title: "CRS84 for the World".into(),
@@ -307,21 +316,6 @@ pub fn registered() -> Vec<TileMatrixSet> {
             first_matrix: (2, 1),
             levels: 0..=23,
             metres_per_unit: METRES_PER_DEGREE,
-        }
-        .build(),
-        Quad {
-            id: "WorldMercatorWGS84Quad".into(),
-            title: "World Mercator WGS84 (ellipsoid)".into(),
-            crs: epsg(3395),
-            axes: ["E", "N"],
-            well_known_scale_set: Some(
-                "http://www.opengis.net/def/wkss/OGC/1.0/WorldMercatorWGS84",
-            ),
-            origin: [-WEB_MERCATOR_HALF, WEB_MERCATOR_HALF],
-            first_cell: 2.0 * WEB_MERCATOR_HALF / 256.0,
-            first_matrix: (1, 1),
-            levels: 0..=24,
-            metres_per_unit: 1.0,
         }
         .build(),
         Quad {
