@@ -2,6 +2,7 @@
 //! can give: [`TileArchive`] for pre-encoded tiles (PMTiles, MBTiles).
 //! Adding a format means one module here and one arm in [`open_archive`].
 
+pub mod cog;
 pub mod mbtiles;
 pub mod pmtiles;
 
@@ -31,7 +32,14 @@ pub trait TileArchive: Send + Sync {
 pub struct SourceContext {
     /// Parsed PMTiles leaf directories of every archive.
     pub pmtiles_directories: ByteLru<pmtiles::DirectoryKey, pmtiles::Directory>,
+    /// Decoded GeoTIFF blocks of every file.
+    pub cog_blocks: ByteLru<cog::BlockKey, cog::Block>,
 }
+
+/// Default bound of the decoded-block cache: 256 MiB holds ~1000 decoded
+/// 256² RGBA blocks, the working set of a few busy layers, and is what
+/// GDAL_CACHEMAX=256 gives a GDAL-based server.
+pub const DEFAULT_BLOCK_CACHE_BYTES: usize = 256 << 20;
 
 /// Default bound of the PMTiles leaf-directory cache: 64 MiB holds the leaves
 /// of a planet-scale archive's hot zooms (a leaf is ~100–600 KiB parsed).
@@ -42,8 +50,26 @@ impl SourceContext {
     pub fn new(directory_cache_bytes: usize) -> Arc<Self> {
         Arc::new(Self {
             pmtiles_directories: ByteLru::new(directory_cache_bytes),
+            cog_blocks: ByteLru::new(DEFAULT_BLOCK_CACHE_BYTES),
         })
     }
+}
+
+/// The whole file memory-mapped, as `Bytes` that slices share without
+/// copying, and its modification time when the system gives one.
+pub(crate) fn map_file(path: &Path) -> Result<(bytes::Bytes, Option<std::time::SystemTime>)> {
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    // SAFETY: the map is read-only. A file truncated under a running server
+    // is the one case memory maps cannot defend against, the trade-off every
+    // mmap-based tile server makes; files are expected to be replaced by
+    // rename, which leaves this mapping intact.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+    let modified = file.metadata().and_then(|m| m.modified()).ok();
+    Ok((bytes::Bytes::from_owner(map), modified))
 }
 
 /// File extensions a tile archive is discovered by.

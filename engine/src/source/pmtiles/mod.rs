@@ -9,7 +9,6 @@
 mod directory;
 mod header;
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -19,7 +18,7 @@ use bytes::Bytes;
 use crate::compression;
 use crate::error::{Error, Result};
 use crate::metadata::{valid_bounds, valid_center, TileSetMetadata};
-use crate::source::{SourceContext, TileArchive};
+use crate::source::{map_file, SourceContext, TileArchive};
 use crate::tile::{Encoding, Tile, TileCoord};
 
 pub use directory::{tile_id, Directory, Entry};
@@ -59,18 +58,7 @@ pub struct PmTiles {
 impl PmTiles {
     /// Maps and checks the archive at `path`: header, root directory, metadata.
     pub fn open(path: &Path, ctx: Arc<SourceContext>) -> Result<Self> {
-        let io = |source| Error::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let file = File::open(path).map_err(io)?;
-        // SAFETY: the map is read-only. A file truncated under a running
-        // server is the one case memory maps cannot defend against, the
-        // trade-off every mmap-based tile server makes; archives are expected
-        // to be replaced by rename, which leaves this mapping intact.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-        let modified = file.metadata().and_then(|m| m.modified()).ok();
-        let data = Bytes::from_owner(map);
+        let (data, modified) = map_file(path)?;
         let header = Header::parse(&data[..data.len().min(HEADER_LEN)], data.len() as u64, path)?;
         let mut archive = PmTiles {
             path: path.to_owned(),

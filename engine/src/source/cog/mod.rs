@@ -1,0 +1,369 @@
+//! Cloud-Optimized GeoTIFF (and plain tiled or striped GeoTIFF), read
+//! through a memory map.
+//!
+//! At open the directories are parsed once into [`Level`]s: the full
+//! resolution image and its overviews (reduced-resolution IFDs, largest
+//! first); then a block is a slice of the map, decompressed and
+//! un-predicted into native-endian samples and kept in the catalog's
+//! byte-bounded block cache.
+//!
+//! Covered: classic TIFF and BigTIFF, either byte order; tiles and strips;
+//! chunky and planar layouts; no compression, DEFLATE, LZW, PackBits, ZSTD;
+//! predictors 2 and 3; 8-, 16-, 32- and 64-bit integer and float samples;
+//! GeoKeys to an EPSG code; ModelTiepoint+ModelPixelScale or
+//! ModelTransformation; GDAL_NODATA. Not yet: JPEG and WebP blocks (refused
+//! by name) and the 1-bit per-dataset masks (skipped).
+
+mod decode;
+mod geo;
+mod ifd;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::cache::Weighed;
+use crate::error::{Error, Result};
+use crate::source::{map_file, SourceContext};
+
+pub use decode::SampleType;
+use decode::{decode_block, Compression, Layout};
+pub use geo::GeoTransform;
+use ifd::{ByteOrder, Ifd};
+
+const NEW_SUBFILE_TYPE: u16 = 254;
+const IMAGE_WIDTH: u16 = 256;
+const IMAGE_LENGTH: u16 = 257;
+const BITS_PER_SAMPLE: u16 = 258;
+const COMPRESSION: u16 = 259;
+const STRIP_OFFSETS: u16 = 273;
+const SAMPLES_PER_PIXEL: u16 = 277;
+const ROWS_PER_STRIP: u16 = 278;
+const STRIP_BYTE_COUNTS: u16 = 279;
+const PLANAR_CONFIGURATION: u16 = 284;
+const PREDICTOR: u16 = 317;
+const TILE_WIDTH: u16 = 322;
+const TILE_LENGTH: u16 = 323;
+const TILE_OFFSETS: u16 = 324;
+const TILE_BYTE_COUNTS: u16 = 325;
+const SAMPLE_FORMAT: u16 = 339;
+const GDAL_NODATA: u16 = 42113;
+
+/// NewSubfileType bits (TIFF 6.0 §8): a reduced-resolution image, a mask.
+const REDUCED_RESOLUTION: u64 = 1;
+const TRANSPARENCY_MASK: u64 = 4;
+
+/// Largest decoded block, 64 MiB: a 4096² block of four f32 bands. A file
+/// claiming more is refused at open rather than allocated per request.
+pub const MAX_BLOCK_BYTES: usize = 64 << 20;
+
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(0);
+
+/// Key of a decoded block in the shared cache: (file serial, level, col, row).
+pub type BlockKey = (u64, u16, u32, u32);
+
+/// One resolution of the image (or of its mask).
+#[derive(Debug, Clone)]
+pub struct Level {
+    pub width: u32,
+    pub height: u32,
+    /// Block size: the tile size, or the image width × RowsPerStrip.
+    pub block_width: u32,
+    pub block_height: u32,
+    offsets: Vec<u64>,
+    byte_counts: Vec<u64>,
+    compression: Compression,
+    predictor: u64,
+    /// Tiles (all blocks whole) or strips (the last one may be short).
+    tiled: bool,
+    /// Samples per pixel, stored together (chunky) or as planes.
+    samples: usize,
+    planar: bool,
+    sample_type: SampleType,
+}
+
+impl Level {
+    /// Blocks across and down.
+    pub fn blocks(&self) -> (u32, u32) {
+        (
+            self.width.div_ceil(self.block_width),
+            self.height.div_ceil(self.block_height),
+        )
+    }
+}
+
+/// A decoded block: `rows × width` pixels of `bands` samples each,
+/// pixel-interleaved, native byte order. Edge tiles keep their padding;
+/// the last strip has only the rows that remain.
+#[derive(Debug)]
+pub struct Block {
+    pub width: usize,
+    pub rows: usize,
+    pub bands: usize,
+    pub sample_type: SampleType,
+    pub data: Vec<u8>,
+}
+
+impl Weighed for Block {
+    fn weight(&self) -> usize {
+        std::mem::size_of::<Self>() + self.data.len()
+    }
+}
+
+/// An open GeoTIFF.
+pub struct Cog {
+    path: PathBuf,
+    data: Bytes,
+    order: ByteOrder,
+    /// Full resolution first, then overviews, largest first.
+    pub levels: Vec<Level>,
+    pub bands: usize,
+    pub sample_type: SampleType,
+    pub epsg: Option<u32>,
+    pub geotransform: Option<GeoTransform>,
+    pub nodata: Option<f64>,
+    pub big_tiff: bool,
+    serial: u64,
+    ctx: Arc<SourceContext>,
+}
+
+impl Cog {
+    /// Maps `path` and parses every directory.
+    pub fn open(path: &Path, ctx: Arc<SourceContext>) -> Result<Self> {
+        let (data, _) = map_file(path)?;
+        let corrupt = |detail: String| Error::Corrupt {
+            path: path.to_owned(),
+            format: "GeoTIFF",
+            detail,
+        };
+        let (order, big_tiff, ifds) = ifd::parse(&data).map_err(corrupt)?;
+        let unsupported = |detail: String| Error::Unsupported {
+            path: path.to_owned(),
+            detail,
+        };
+        let first = &ifds[0];
+        let mut levels = Vec::new();
+        for (i, d) in ifds.iter().enumerate() {
+            let kind = d.uint(NEW_SUBFILE_TYPE).unwrap_or(0);
+            // Masks are not read yet; thumbnails and other pages are not
+            // part of the pyramid.
+            if kind & TRANSPARENCY_MASK != 0 || (i > 0 && kind & REDUCED_RESOLUTION == 0) {
+                continue;
+            }
+            let level = parse_level(d, data.len() as u64).map_err(|e| match e {
+                LevelError::Unsupported(e) => unsupported(format!("directory {i}: {e}")),
+                LevelError::Corrupt(e) => corrupt(format!("directory {i}: {e}")),
+            })?;
+            levels.push(level);
+        }
+        if levels.is_empty() {
+            return Err(corrupt(
+                "the first directory is a mask, not an image".into(),
+            ));
+        }
+        let (bands, sample_type) = (levels[0].samples, levels[0].sample_type);
+        if let Some(odd) = levels
+            .iter()
+            .find(|l| l.samples != bands || l.sample_type != sample_type)
+        {
+            return Err(corrupt(format!(
+                "an overview has {} {:?} samples, the image {bands} {sample_type:?}",
+                odd.samples, odd.sample_type
+            )));
+        }
+        levels[1..].sort_by_key(|l| std::cmp::Reverse(u64::from(l.width) * u64::from(l.height)));
+        let nodata = first
+            .ascii(GDAL_NODATA)
+            .and_then(|s| s.trim().parse::<f64>().ok());
+        Ok(Cog {
+            epsg: geo::epsg(first).map_err(unsupported)?,
+            geotransform: geo::geotransform(first).map_err(corrupt)?,
+            path: path.to_owned(),
+            data,
+            order,
+            levels,
+            bands,
+            sample_type,
+            nodata,
+            big_tiff,
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+            ctx,
+        })
+    }
+
+    /// Block (`col`, `row`) of `level` (0 = full resolution), decoded, from
+    /// the shared cache when it is there.
+    pub fn read_block(&self, level: usize, col: u32, row: u32) -> Result<Arc<Block>> {
+        let l = self.levels.get(level).ok_or_else(|| Error::NotFound {
+            what: format!("overview level {level} of {}", self.path.display()),
+        })?;
+        let key = (self.serial, level as u16, col, row);
+        if let Some(block) = self.ctx.cog_blocks.get(&key) {
+            return Ok(block);
+        }
+        let block = self.decode(l, col, row)?;
+        Ok(self.ctx.cog_blocks.insert(key, block))
+    }
+
+    fn decode(&self, l: &Level, col: u32, row: u32) -> Result<Block> {
+        let (across, down) = l.blocks();
+        if col >= across || row >= down {
+            return Err(Error::invalid(format!(
+                "block {col},{row} is outside the {across}×{down} blocks of {}",
+                self.path.display()
+            )));
+        }
+        let index = (row * across + col) as usize;
+        let per_plane = (across * down) as usize;
+        // Tiles are always whole; only the last strip is short.
+        let rows = if l.tiled {
+            l.block_height
+        } else {
+            l.block_height.min(l.height - row * l.block_height)
+        } as usize;
+        let planes = if l.planar { l.samples } else { 1 };
+        let layout = |samples| Layout {
+            compression: l.compression,
+            predictor: l.predictor,
+            sample_type: l.sample_type,
+            order: self.order,
+            width: l.block_width as usize,
+            rows,
+            samples,
+        };
+        let corrupt = |detail: String| Error::Corrupt {
+            path: self.path.clone(),
+            format: "GeoTIFF",
+            detail: format!("block {col},{row}: {detail}"),
+        };
+        let mut decoded = Vec::with_capacity(planes);
+        for p in 0..planes {
+            let i = p * per_plane + index;
+            let (offset, len) = (l.offsets[i], l.byte_counts[i]);
+            let raw = &self.data[offset as usize..(offset + len) as usize];
+            let samples = if l.planar { 1 } else { l.samples };
+            decoded.push(decode_block(raw, &layout(samples)).map_err(corrupt)?);
+        }
+        let data = if planes == 1 {
+            decoded.pop().unwrap_or_default()
+        } else {
+            interleave(&decoded, l.sample_type.size())
+        };
+        Ok(Block {
+            width: l.block_width as usize,
+            rows,
+            bands: l.samples,
+            sample_type: l.sample_type,
+            data,
+        })
+    }
+}
+
+/// Planes (one band each) into pixel-interleaved samples.
+fn interleave(planes: &[Vec<u8>], size: usize) -> Vec<u8> {
+    let n = planes[0].len() / size;
+    let mut out = Vec::with_capacity(n * size * planes.len());
+    for i in 0..n {
+        for plane in planes {
+            out.extend_from_slice(&plane[i * size..(i + 1) * size]);
+        }
+    }
+    out
+}
+
+/// Why a directory cannot be a level.
+enum LevelError {
+    Unsupported(String),
+    Corrupt(String),
+}
+
+impl From<String> for LevelError {
+    fn from(e: String) -> Self {
+        LevelError::Corrupt(e)
+    }
+}
+
+/// A level from its directory; offsets are checked against the file.
+fn parse_level(d: &Ifd, file_len: u64) -> std::result::Result<Level, LevelError> {
+    let need = |tag: u16, name: &str| d.uint(tag).ok_or_else(|| format!("no {name} tag"));
+    let width = need(IMAGE_WIDTH, "ImageWidth")?;
+    let height = need(IMAGE_LENGTH, "ImageLength")?;
+    let samples = d.uint(SAMPLES_PER_PIXEL).unwrap_or(1);
+    let bits = d.uint(BITS_PER_SAMPLE).unwrap_or(1);
+    let format = d.uint(SAMPLE_FORMAT).unwrap_or(1);
+    let compression = Compression::from_code(d.uint(COMPRESSION).unwrap_or(1))
+        .map_err(LevelError::Unsupported)?;
+    let sample_type = SampleType::from_tags(bits, format).map_err(LevelError::Unsupported)?;
+    let tiled = d.uint(TILE_WIDTH).is_some();
+    let (block_width, block_height, offsets, counts) =
+        match (d.uint(TILE_WIDTH), d.uint(TILE_LENGTH)) {
+            (Some(w), Some(h)) => (w, h, d.uints(TILE_OFFSETS), d.uints(TILE_BYTE_COUNTS)),
+            _ => (
+                width,
+                d.uint(ROWS_PER_STRIP).unwrap_or(height).min(height),
+                d.uints(STRIP_OFFSETS),
+                d.uints(STRIP_BYTE_COUNTS),
+            ),
+        };
+    let in_range = |v: u64| (1..=1 << 31).contains(&v);
+    if ![width, height, block_width, block_height]
+        .into_iter()
+        .all(in_range)
+        || !(1..=64).contains(&samples)
+    {
+        return Err(LevelError::Corrupt(format!(
+            "image {width}×{height}, blocks {block_width}×{block_height}, {samples} samples"
+        )));
+    }
+    let block_bytes = [block_height, samples, sample_type.size() as u64]
+        .into_iter()
+        .fold(block_width, u64::saturating_mul);
+    if block_bytes > MAX_BLOCK_BYTES as u64 {
+        return Err(LevelError::Unsupported(format!(
+            "blocks of {block_bytes} bytes exceed {MAX_BLOCK_BYTES}"
+        )));
+    }
+    let planar = d.uint(PLANAR_CONFIGURATION) == Some(2) && samples > 1;
+    let planes = if planar { samples } else { 1 };
+    let blocks = width
+        .div_ceil(block_width)
+        .saturating_mul(height.div_ceil(block_height))
+        .saturating_mul(planes);
+    let (Some(offsets), Some(counts)) = (offsets, counts) else {
+        return Err(LevelError::Corrupt(
+            "no block offsets or byte counts".into(),
+        ));
+    };
+    if offsets.len() as u64 != blocks || counts.len() as u64 != blocks {
+        return Err(LevelError::Corrupt(format!(
+            "{} offsets and {} byte counts for {blocks} blocks",
+            offsets.len(),
+            counts.len()
+        )));
+    }
+    if let Some((o, c)) = offsets
+        .iter()
+        .zip(counts)
+        .find(|(o, c)| o.checked_add(**c).is_none_or(|end| end > file_len))
+    {
+        return Err(LevelError::Corrupt(format!(
+            "block at {o} of {c} bytes runs past the end of the file"
+        )));
+    }
+    Ok(Level {
+        width: width as u32,
+        height: height as u32,
+        block_width: block_width as u32,
+        block_height: block_height as u32,
+        offsets: offsets.to_vec(),
+        byte_counts: counts.to_vec(),
+        compression,
+        predictor: d.uint(PREDICTOR).unwrap_or(1),
+        tiled,
+        samples: samples as usize,
+        planar,
+        sample_type,
+    })
+}
