@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use tuilerie_engine::source::cog::{Block, Cog, SampleType};
 use tuilerie_engine::source::SourceContext;
-use tuilerie_engine::ErrorKind;
 use tuilerie_tests::{fixture, samples, sha256};
 
 fn gdal_type(t: SampleType) -> &'static str {
@@ -38,7 +37,7 @@ fn bands_first(block: &Block, w: usize, h: usize) -> Vec<u8> {
     out
 }
 
-fn check_window(cog: &Cog, level: usize, record: &serde_json::Value, name: &str) {
+fn check_window(cog: &Cog, level: usize, record: &serde_json::Value, name: &str, lossy: bool) {
     let block = cog
         .read_block(level, 0, 0)
         .unwrap_or_else(|e| panic!("{name} level {level}: {e}"));
@@ -46,11 +45,37 @@ fn check_window(cog: &Cog, level: usize, record: &serde_json::Value, name: &str)
         record["width"].as_u64().unwrap() as usize,
         record["height"].as_u64().unwrap() as usize,
     );
-    assert_eq!(
-        sha256(&bands_first(&block, w, h)),
-        record["sha256"],
-        "{name} level {level}: pixels differ from GDAL's"
-    );
+    let pixels = bands_first(&block, w, h);
+    if !lossy {
+        assert_eq!(
+            sha256(&pixels),
+            record["sha256"],
+            "{name} level {level}: pixels differ from GDAL's"
+        );
+        return;
+    }
+    // JPEG and WebP decoders may round differently from libjpeg-turbo and
+    // libwebp: each band's mean within half a level, the corner pixels
+    // within 3 levels.
+    for band in 0..block.bands {
+        let plane = &pixels[band * w * h..(band + 1) * w * h];
+        let mean = plane.iter().map(|&v| f64::from(v)).sum::<f64>() / plane.len() as f64;
+        let theirs = record["means"][band].as_f64().unwrap();
+        assert!(
+            (mean - theirs).abs() < 0.5,
+            "{name} level {level} band {band}: mean {mean} vs GDAL {theirs}"
+        );
+        for row in 0..8.min(h) {
+            for col in 0..8.min(w) {
+                let ours = i64::from(plane[row * w + col]);
+                let theirs = record["corners"][band][row][col].as_i64().unwrap();
+                assert!(
+                    (ours - theirs).abs() <= 3,
+                    "{name} level {level} band {band} ({col},{row}): {ours} vs GDAL {theirs}"
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -62,23 +87,8 @@ fn every_sample_geotiff_reads_as_gdal_reads_it() {
     for (name, r) in reference.as_object().unwrap() {
         let path = samples().join("cog").join(name);
         let compression = r["compression"].as_str().unwrap_or("");
-        let cog = match Cog::open(&path, Arc::clone(&ctx)) {
-            Ok(cog) => cog,
-            Err(e) if compression.contains("JPEG") || compression == "WEBP" => {
-                // Not read yet: refused by name, not misread.
-                assert_eq!(e.kind(), ErrorKind::Unsupported, "{name}: {e}");
-                assert!(
-                    e.to_string().contains(if compression == "WEBP" {
-                        "WebP"
-                    } else {
-                        "JPEG"
-                    }),
-                    "{e}"
-                );
-                continue;
-            }
-            Err(e) => panic!("{name}: {e}"),
-        };
+        let lossy = compression.contains("JPEG") || compression == "WEBP";
+        let cog = Cog::open(&path, Arc::clone(&ctx)).unwrap_or_else(|e| panic!("{name}: {e}"));
         let size =
             |v: &serde_json::Value| (v[0].as_u64().unwrap() as u32, v[1].as_u64().unwrap() as u32);
         assert_eq!(
@@ -118,13 +128,13 @@ fn every_sample_geotiff_reads_as_gdal_reads_it() {
         assert_eq!(cog.epsg.map(u64::from), r["epsg"].as_u64(), "{name}: EPSG");
         assert_eq!(cog.nodata, r["nodata"].as_f64(), "{name}: nodata");
 
-        check_window(&cog, 0, &r["full"], name);
+        check_window(&cog, 0, &r["full"], name, lossy);
         if let Some(overview) = r.get("smallest_overview") {
-            check_window(&cog, cog.levels.len() - 1, overview, name);
+            check_window(&cog, cog.levels.len() - 1, overview, name, lossy);
         }
         compared += 1;
     }
-    assert!(compared >= 10, "only {compared} files compared");
+    assert_eq!(compared, 13, "files compared");
 }
 
 /// A small deterministic generator, so a failure can be replayed.

@@ -13,6 +13,8 @@ pub enum Compression {
     Deflate,
     PackBits,
     Zstd,
+    Jpeg,
+    Webp,
 }
 
 impl Compression {
@@ -24,8 +26,8 @@ impl Compression {
             8 | 32946 => Compression::Deflate,
             32773 => Compression::PackBits,
             50000 => Compression::Zstd,
-            7 => return Err("JPEG compression is not supported yet".into()),
-            50001 => return Err("WebP compression is not supported yet".into()),
+            7 => Compression::Jpeg,
+            50001 => Compression::Webp,
             34887 => return Err("LERC compression is not supported".into()),
             other => return Err(format!("compression code {other}")),
         })
@@ -71,13 +73,28 @@ impl SampleType {
         }
     }
 
+    /// `value` as one sample of this type in native byte order (saturating,
+    /// as GDAL converts a nodata value to the band's type).
+    pub fn to_ne_bytes(self, value: f64) -> Vec<u8> {
+        match self {
+            SampleType::U8 => vec![value as u8],
+            SampleType::I8 => (value as i8).to_ne_bytes().to_vec(),
+            SampleType::U16 => (value as u16).to_ne_bytes().to_vec(),
+            SampleType::I16 => (value as i16).to_ne_bytes().to_vec(),
+            SampleType::U32 => (value as u32).to_ne_bytes().to_vec(),
+            SampleType::I32 => (value as i32).to_ne_bytes().to_vec(),
+            SampleType::F32 => (value as f32).to_ne_bytes().to_vec(),
+            SampleType::F64 => value.to_ne_bytes().to_vec(),
+        }
+    }
+
     fn is_float(self) -> bool {
         matches!(self, SampleType::F32 | SampleType::F64)
     }
 }
 
 /// What it takes to decode one block into `width × rows × samples` values.
-pub struct Layout {
+pub struct Layout<'a> {
     pub compression: Compression,
     pub predictor: u64,
     pub sample_type: SampleType,
@@ -86,9 +103,11 @@ pub struct Layout {
     pub rows: usize,
     /// Samples per pixel in this block (1 for band-separate planes).
     pub samples: usize,
+    /// JPEG quantisation and Huffman tables shared by all blocks (tag 347).
+    pub jpeg_tables: Option<&'a [u8]>,
 }
 
-impl Layout {
+impl Layout<'_> {
     fn row_bytes(&self) -> usize {
         self.width * self.samples * self.sample_type.size()
     }
@@ -98,7 +117,11 @@ impl Layout {
 /// interleaved, exactly `rows × width × samples` of them.
 pub fn decode_block(raw: &[u8], layout: &Layout) -> Result<Vec<u8>, String> {
     let expected = layout.rows * layout.row_bytes();
-    let mut data = decompress(raw, layout.compression, expected)?;
+    let mut data = match layout.compression {
+        Compression::Jpeg => decode_jpeg(raw, layout)?,
+        Compression::Webp => decode_webp(raw, layout)?,
+        other => decompress(raw, other, expected)?,
+    };
     if data.len() < expected {
         return Err(format!(
             "block decodes to {} bytes, {expected} expected",
@@ -166,8 +189,92 @@ fn decompress(raw: &[u8], compression: Compression, expected: usize) -> Result<V
             out.truncate(written);
         }
         Compression::PackBits => unpack_bits(raw, expected, &mut out)?,
+        Compression::Jpeg | Compression::Webp => {
+            return Err("image codecs decode whole blocks, not streams".into())
+        }
     }
     Ok(out)
+}
+
+/// A JPEG block: the shared tables (an abbreviated stream, SOI … EOI) are
+/// spliced in front of the block's own stream (TIFF Technical Note 2).
+/// Three-sample blocks come out as RGB: GDAL writes them YCbCr, as the
+/// JPEG default colour transform expects.
+fn decode_jpeg(raw: &[u8], layout: &Layout) -> Result<Vec<u8>, String> {
+    use zune_core::colorspace::ColorSpace;
+    if layout.sample_type != SampleType::U8 || !matches!(layout.samples, 1 | 3) {
+        return Err(format!(
+            "JPEG with {} {:?} samples",
+            layout.samples, layout.sample_type
+        ));
+    }
+    let stream = match layout.jpeg_tables {
+        Some(tables) if tables.len() > 4 && raw.len() > 2 => {
+            let mut s = tables[..tables.len() - 2].to_vec();
+            s.extend_from_slice(&raw[2..]);
+            s
+        }
+        _ => raw.to_vec(),
+    };
+    let out = if layout.samples == 1 {
+        ColorSpace::Luma
+    } else {
+        ColorSpace::RGB
+    };
+    let options = zune_core::options::DecoderOptions::default()
+        .set_max_width(layout.width)
+        .set_max_height(layout.rows)
+        .jpeg_set_out_colorspace(out);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(
+        zune_core::bytestream::ZCursor::new(&stream),
+        options,
+    );
+    let pixels = decoder.decode().map_err(|e| format!("JPEG: {e:?}"))?;
+    match decoder.dimensions() {
+        Some((w, h)) if (w, h) == (layout.width, layout.rows) => Ok(pixels),
+        other => Err(format!(
+            "JPEG block is {other:?}, not {}×{}",
+            layout.width, layout.rows
+        )),
+    }
+}
+
+/// A WebP block (GDAL's WEBP compression): RGB, or RGBA when the block has
+/// four samples.
+fn decode_webp(raw: &[u8], layout: &Layout) -> Result<Vec<u8>, String> {
+    if layout.sample_type != SampleType::U8 || !matches!(layout.samples, 3 | 4) {
+        return Err(format!(
+            "WebP with {} {:?} samples",
+            layout.samples, layout.sample_type
+        ));
+    }
+    let mut decoder = image_webp::WebPDecoder::new(std::io::Cursor::new(raw))
+        .map_err(|e| format!("WebP: {e}"))?;
+    let (w, h) = decoder.dimensions();
+    if (w as usize, h as usize) != (layout.width, layout.rows) {
+        return Err(format!(
+            "WebP block is {w}×{h}, not {}×{}",
+            layout.width, layout.rows
+        ));
+    }
+    let channels = if decoder.has_alpha() { 4 } else { 3 };
+    let mut pixels = vec![0u8; layout.width * layout.rows * channels];
+    decoder
+        .read_image(&mut pixels)
+        .map_err(|e| format!("WebP: {e}"))?;
+    Ok(match (channels, layout.samples) {
+        (c, s) if c == s => pixels,
+        // An opaque block of an RGBA image: the encoder dropped the alpha.
+        (3, _) => pixels
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
+        // Alpha in an RGB image: dropped.
+        _ => pixels
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect(),
+    })
 }
 
 /// PackBits run-length decoding (TIFF 6.0 §9).
@@ -273,7 +380,7 @@ mod tests {
         predictor: u64,
         sample_type: SampleType,
         width: usize,
-    ) -> Layout {
+    ) -> Layout<'static> {
         Layout {
             compression,
             predictor,
@@ -282,6 +389,7 @@ mod tests {
             width,
             rows: 1,
             samples: 1,
+            jpeg_tables: None,
         }
     }
 

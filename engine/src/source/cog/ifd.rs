@@ -223,6 +223,14 @@ impl Ifd {
         }
     }
 
+    /// An UNDEFINED tag's bytes.
+    pub fn undefined(&self, tag: u16) -> Option<&[u8]> {
+        match self.entries.get(&tag) {
+            Some(Value::Bytes(b)) => Some(b),
+            _ => None,
+        }
+    }
+
     /// An ASCII tag.
     pub fn ascii(&self, tag: u16) -> Option<&str> {
         match self.entries.get(&tag) {

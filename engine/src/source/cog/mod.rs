@@ -11,8 +11,9 @@
 //! chunky and planar layouts; no compression, DEFLATE, LZW, PackBits, ZSTD;
 //! predictors 2 and 3; 8-, 16-, 32- and 64-bit integer and float samples;
 //! GeoKeys to an EPSG code; ModelTiepoint+ModelPixelScale or
-//! ModelTransformation; GDAL_NODATA. Not yet: JPEG and WebP blocks (refused
-//! by name) and the 1-bit per-dataset masks (skipped).
+//! ModelTransformation; GDAL_NODATA; JPEG (with JPEGTables, YCbCr to RGB)
+//! and WebP blocks of 8-bit samples. Not yet: the 1-bit per-dataset masks
+//! (skipped) and LERC (refused by name).
 
 mod decode;
 mod geo;
@@ -49,6 +50,7 @@ const TILE_LENGTH: u16 = 323;
 const TILE_OFFSETS: u16 = 324;
 const TILE_BYTE_COUNTS: u16 = 325;
 const SAMPLE_FORMAT: u16 = 339;
+const JPEG_TABLES: u16 = 347;
 const GDAL_NODATA: u16 = 42113;
 
 /// NewSubfileType bits (TIFF 6.0 §8): a reduced-resolution image, a mask.
@@ -82,6 +84,7 @@ pub struct Level {
     samples: usize,
     planar: bool,
     sample_type: SampleType,
+    jpeg_tables: Option<Vec<u8>>,
 }
 
 impl Level {
@@ -232,6 +235,7 @@ impl Cog {
             width: l.block_width as usize,
             rows,
             samples,
+            jpeg_tables: l.jpeg_tables.as_deref(),
         };
         let corrupt = |detail: String| Error::Corrupt {
             path: self.path.clone(),
@@ -242,8 +246,14 @@ impl Cog {
         for p in 0..planes {
             let i = p * per_plane + index;
             let (offset, len) = (l.offsets[i], l.byte_counts[i]);
-            let raw = &self.data[offset as usize..(offset + len) as usize];
             let samples = if l.planar { 1 } else { l.samples };
+            if len == 0 {
+                // A sparse block (GDAL's SPARSE_OK): nodata, else zeros.
+                let fill = l.sample_type.to_ne_bytes(self.nodata.unwrap_or(0.0));
+                decoded.push(fill.repeat(rows * l.block_width as usize * samples));
+                continue;
+            }
+            let raw = &self.data[offset as usize..(offset + len) as usize];
             decoded.push(decode_block(raw, &layout(samples)).map_err(corrupt)?);
         }
         let data = if planes == 1 {
@@ -365,5 +375,6 @@ fn parse_level(d: &Ifd, file_len: u64) -> std::result::Result<Level, LevelError>
         samples: samples as usize,
         planar,
         sample_type,
+        jpeg_tables: d.undefined(JPEG_TABLES).map(<[u8]>::to_vec),
     })
 }
