@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod catalog;
 pub mod compression;
+pub mod crs;
 pub mod error;
 pub mod metadata;
 pub mod source;
