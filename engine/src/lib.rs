@@ -11,6 +11,7 @@ pub mod metadata;
 pub mod source;
 pub mod tile;
 pub mod tms;
+pub mod warp;
 
 pub use catalog::{Catalog, Layer, LayerSpec};
 pub use error::{Error, ErrorKind, Result};
