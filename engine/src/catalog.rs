@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::metadata::TileSetMetadata;
-use crate::source::{open_archive, SourceContext, TileArchive, ARCHIVE_EXTENSIONS};
+use crate::source::{open_source, LayerSource, SourceContext, SOURCE_EXTENSIONS};
 
 /// A layer as configured (a `[[layers]]` table of the config file, or a
 /// discovered file): a file and what to say about it. Options left `None`
@@ -30,7 +30,7 @@ pub struct LayerSpec {
 pub struct Layer {
     pub id: String,
     pub path: PathBuf,
-    pub source: Arc<dyn TileArchive>,
+    pub source: LayerSource,
     /// The source's metadata with the layer's overrides applied.
     pub metadata: TileSetMetadata,
 }
@@ -75,7 +75,7 @@ impl Catalog {
                 });
                 continue;
             }
-            let opened = open_archive(&spec.path, ctx).and_then(|source| {
+            let opened = open_source(&spec.path, ctx).and_then(|source| {
                 let metadata = apply_overrides(source.metadata().clone(), &spec)?;
                 Ok((source, metadata))
             });
@@ -230,17 +230,17 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> std::io::Result<()>
             if depth < MAX_DISCOVERY_DEPTH {
                 walk(&path, depth + 1, out)?;
             }
-        } else if has_archive_extension(&path) {
+        } else if has_source_extension(&path) {
             out.push(path);
         }
     }
     Ok(())
 }
 
-fn has_archive_extension(path: &Path) -> bool {
+fn has_source_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| ARCHIVE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        .is_some_and(|e| SOURCE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 #[cfg(test)]

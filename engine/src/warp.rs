@@ -53,21 +53,31 @@ pub struct Request<'a> {
     pub resampling: Resampling,
 }
 
+/// Why the warp cannot render `cog`, if it cannot: it needs georeferencing
+/// and 8-bit grey, grey + alpha, RGB or RGBA samples.
+pub fn unrenderable(cog: &Cog) -> Option<String> {
+    if cog.sample_type != SampleType::U8 || !(1..=4).contains(&cog.bands) {
+        return Some(format!(
+            "{} {:?} band(s) need raster styling (rescale, colormap), not supported yet",
+            cog.bands, cog.sample_type
+        ));
+    }
+    cog.geotransform
+        .is_none()
+        .then(|| "no georeferencing (geotransform)".to_owned())
+}
+
 /// Renders `request` from `cog`, whose CRS is `cog_crs`.
 pub fn warp(cog: &Cog, cog_crs: &Crs, request: &Request) -> Result<Rgba> {
-    let unsupported = |detail: String| Error::Unsupported {
-        path: "warp".into(),
-        detail,
+    let gt = match (unrenderable(cog), cog.geotransform) {
+        (None, Some(gt)) => gt,
+        (reason, _) => {
+            return Err(Error::Unsupported {
+                path: "warp".into(),
+                detail: reason.unwrap_or_default(),
+            })
+        }
     };
-    if cog.sample_type != SampleType::U8 || !(1..=4).contains(&cog.bands) {
-        return Err(unsupported(format!(
-            "{} {:?} bands need raster styling, not supported yet",
-            cog.bands, cog.sample_type
-        )));
-    }
-    let gt = cog
-        .geotransform
-        .ok_or_else(|| unsupported("the GeoTIFF has no georeferencing".into()))?;
     let (w, h) = (request.width, request.height);
     let coords = source_coordinates(request, cog_crs, &gt)?;
     let step = source_step(&coords, w, h);

@@ -72,23 +72,52 @@ pub(crate) fn map_file(path: &Path) -> Result<(bytes::Bytes, Option<std::time::S
     Ok((bytes::Bytes::from_owner(map), modified))
 }
 
-/// File extensions a tile archive is discovered by.
-pub const ARCHIVE_EXTENSIONS: &[&str] = &["pmtiles", "mbtiles"];
+/// File extensions a layer source is discovered by.
+pub const SOURCE_EXTENSIONS: &[&str] = &["pmtiles", "mbtiles", "tif", "tiff"];
+
+/// What a layer serves from: stored tiles, or a raster rendered per request.
+#[derive(Clone)]
+pub enum LayerSource {
+    Tiles(Arc<dyn TileArchive>),
+    Raster(Arc<crate::raster::RasterLayer>),
+}
+
+impl LayerSource {
+    /// The source's own metadata.
+    pub fn metadata(&self) -> &TileSetMetadata {
+        match self {
+            LayerSource::Tiles(archive) => archive.metadata(),
+            LayerSource::Raster(raster) => raster.metadata(),
+        }
+    }
+}
+
+/// Opens the source at `path`, choosing the format by file extension.
+pub fn open_source(path: &Path, ctx: &Arc<SourceContext>) -> Result<LayerSource> {
+    match extension(path).as_deref() {
+        Some("tif" | "tiff") => Ok(LayerSource::Raster(Arc::new(
+            crate::raster::RasterLayer::open(path, Arc::clone(ctx))?,
+        ))),
+        _ => open_archive(path, ctx).map(LayerSource::Tiles),
+    }
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+}
 
 /// Opens the archive at `path`, choosing the format by file extension.
 pub fn open_archive(path: &Path, ctx: &Arc<SourceContext>) -> Result<Arc<dyn TileArchive>> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
+    match extension(path).as_deref() {
         Some("pmtiles") => Ok(Arc::new(pmtiles::PmTiles::open(path, Arc::clone(ctx))?)),
         Some("mbtiles") => Ok(Arc::new(mbtiles::MbTiles::open(path)?)),
         _ => Err(Error::Unsupported {
             path: path.to_owned(),
             detail: format!(
-                "unknown file extension; tile archives end in .{}",
-                ARCHIVE_EXTENSIONS.join(" or .")
+                "unknown file extension; sources end in .{}",
+                SOURCE_EXTENSIONS.join(", .")
             ),
         }),
     }

@@ -3,8 +3,15 @@
 
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::StatusCode;
+use std::sync::Arc;
 use tuilerie_engine::compression::{decode, MAX_DECODED_TILE_BYTES};
-use tuilerie_engine::{Encoding, Layer, Tile, TileCoord};
+
+use tuilerie_engine::crs::Crs;
+use tuilerie_engine::encode::{encode, DEFAULT_JPEG_QUALITY};
+use tuilerie_engine::raster::RasterLayer;
+use tuilerie_engine::source::LayerSource;
+use tuilerie_engine::warp::{Request, Resampling};
+use tuilerie_engine::{Encoding, Layer, Tile, TileCoord, TileFormat};
 
 use crate::cpu_pool::Overloaded;
 use crate::negotiate::{accepts_encoding, none_match_hits};
@@ -19,12 +26,15 @@ pub async fn reply(
     state: &AppState,
 ) -> Reply {
     let settings = &state.settings;
-    let coord = match parse_coord(layer, z, x, y) {
-        Ok(coord) => coord,
+    let (coord, format) = match parse_coord(layer, z, x, y) {
+        Ok(parsed) => parsed,
         Err((status, message)) => return Reply::error(status, message),
     };
     let meta = &layer.metadata;
-    if coord.z < meta.minzoom || coord.z > meta.maxzoom {
+    // Archives hold only their zooms; rasters render at any zoom (the
+    // TileJSON zooms are advice to clients, as TiTiler's are).
+    let is_archive = matches!(layer.source, LayerSource::Tiles(_));
+    if is_archive && (coord.z < meta.minzoom || coord.z > meta.maxzoom) {
         return Reply::error(
             StatusCode::NOT_FOUND,
             format!(
@@ -33,16 +43,22 @@ pub async fn reply(
             ),
         );
     }
-    let tile = match layer.source.get_tile(coord) {
-        Ok(Some(tile)) => tile,
-        Ok(None) if meta.format.is_vector() => return empty_vector_tile(layer, settings),
-        Ok(None) => {
-            return Reply::error(
-                StatusCode::NOT_FOUND,
-                format!("layer {:?} has no tile {coord}", layer.id),
-            )
-        }
-        Err(e) => return Reply::from_engine(&e, &layer.id),
+    let tile = match &layer.source {
+        LayerSource::Tiles(archive) => match archive.get_tile(coord) {
+            Ok(Some(tile)) => tile,
+            Ok(None) if meta.format.is_vector() => return empty_vector_tile(layer, settings),
+            Ok(None) => {
+                return Reply::error(
+                    StatusCode::NOT_FOUND,
+                    format!("layer {:?} has no tile {coord}", layer.id),
+                )
+            }
+            Err(e) => return Reply::from_engine(&e, &layer.id),
+        },
+        LayerSource::Raster(raster) => match rendered(state, layer, raster, coord, format).await {
+            Ok(tile) => tile,
+            Err(reply) => return reply,
+        },
     };
 
     let header = |name| {
@@ -65,7 +81,7 @@ pub async fn reply(
     let mut reply = if none_match_hits(header(header::IF_NONE_MATCH), &etag) {
         Reply::empty(StatusCode::NOT_MODIFIED)
     } else if pass_through {
-        let mut reply = Reply::new(StatusCode::OK, meta.format.mime_type(), tile.data);
+        let mut reply = Reply::new(StatusCode::OK, format.mime_type(), tile.data);
         if let Some(token) = tile.encoding.http_token() {
             reply = reply.header(header::CONTENT_ENCODING, HeaderValue::from_static(token));
         }
@@ -87,6 +103,53 @@ pub async fn reply(
         .header(header::CACHE_CONTROL, settings.cache_control.clone())
 }
 
+/// The WebMercatorQuad tile `coord` of a raster layer, warped and encoded
+/// on the CPU pool; 404 when it lies outside the layer's extent.
+async fn rendered(
+    state: &AppState,
+    layer: &Layer,
+    raster: &Arc<RasterLayer>,
+    coord: TileCoord,
+    format: TileFormat,
+) -> Result<Tile, Reply> {
+    let bbox = web_mercator_bounds(coord);
+    let [w, s, e, n] = raster.mercator_bounds;
+    if bbox[0] >= e || bbox[2] <= w || bbox[1] >= n || bbox[3] <= s {
+        return Err(Reply::error(
+            StatusCode::NOT_FOUND,
+            format!("tile {coord} is outside layer {:?}", layer.id),
+        ));
+    }
+    let raster = Arc::clone(raster);
+    let job = move || {
+        let mercator = Crs::from_epsg(3857)?;
+        let request = Request {
+            bbox,
+            crs: &mercator,
+            width: 256,
+            height: 256,
+            resampling: Resampling::Bilinear,
+        };
+        let image = raster.render(&request)?;
+        encode(&image, format, DEFAULT_JPEG_QUALITY)
+    };
+    let bytes = on_cpu_pool(state, layer, coord, job).await?;
+    Ok(Tile::hashed(bytes.into(), Encoding::Identity))
+}
+
+/// Extent of an XYZ tile in EPSG:3857 metres (WebMercatorQuad, row 0 north).
+fn web_mercator_bounds(coord: TileCoord) -> [f64; 4] {
+    const HALF: f64 = 20_037_508.342_789_244;
+    let size = 2.0 * HALF / f64::from(1u32 << coord.z);
+    let (x, y) = (f64::from(coord.x), f64::from(coord.y));
+    [
+        -HALF + x * size,
+        HALF - (y + 1.0) * size,
+        -HALF + (x + 1.0) * size,
+        HALF - y * size,
+    ]
+}
+
 /// The tile decoded for a client that does not accept its stored encoding,
 /// or the error reply. Inflating a large tile takes up to milliseconds, so
 /// it runs on the CPU pool, off the reactor.
@@ -98,15 +161,27 @@ async fn decoded(
 ) -> Result<Reply, Reply> {
     let (data, encoding, path) = (tile.data.clone(), tile.encoding, layer.path.clone());
     let job = move || decode(encoding, &data, MAX_DECODED_TILE_BYTES, &path, "tile");
+    let data = on_cpu_pool(state, layer, coord, job).await?;
+    Ok(Reply::new(
+        StatusCode::OK,
+        layer.metadata.format.mime_type(),
+        data.into(),
+    ))
+}
+
+/// Runs an engine job on the CPU pool; its failure (an engine error, a
+/// panic, or a full pool) as the reply to send.
+async fn on_cpu_pool<T: Send + 'static>(
+    state: &AppState,
+    layer: &Layer,
+    coord: TileCoord,
+    job: impl FnOnce() -> tuilerie_engine::Result<T> + Send + 'static,
+) -> Result<T, Reply> {
     match state.cpu.run(job).await {
-        Ok(Some(Ok(data))) => Ok(Reply::new(
-            StatusCode::OK,
-            layer.metadata.format.mime_type(),
-            data.into(),
-        )),
+        Ok(Some(Ok(value))) => Ok(value),
         Ok(Some(Err(e))) => Err(Reply::from_engine(&e, &layer.id)),
         Ok(None) => {
-            tracing::error!(layer = %layer.id, %coord, "tile decoding panicked");
+            tracing::error!(layer = %layer.id, %coord, "tile job panicked");
             Err(Reply::error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error",
@@ -119,8 +194,15 @@ async fn decoded(
 /// Why a tile path names no tile: the status and the message for the client.
 type Rejection = (StatusCode, String);
 
-/// The coordinate named by the path, or why there is none (400 or 404).
-fn parse_coord(layer: &Layer, z: &str, x: &str, y: &str) -> Result<TileCoord, Rejection> {
+/// The coordinate named by the path and the format to answer in, or why
+/// there is none (400 or 404). Archives answer in their stored format (the
+/// extension must name it); rasters in PNG, or JPEG or WebP by extension.
+fn parse_coord(
+    layer: &Layer,
+    z: &str,
+    x: &str,
+    y: &str,
+) -> Result<(TileCoord, TileFormat), Rejection> {
     let (y, ext) = match y.split_once('.') {
         Some((y, ext)) => (y, Some(ext)),
         None => (y, None),
@@ -145,8 +227,21 @@ fn parse_coord(layer: &Layer, z: &str, x: &str, y: &str) -> Result<TileCoord, Re
         number(x, "column x")?,
         number(y, "row y")?,
     );
-    if let Some(ext) = ext {
-        let format = layer.metadata.format;
+    let mut format = layer.metadata.format;
+    if let (LayerSource::Raster(_), Some(ext)) = (&layer.source, ext) {
+        format = [TileFormat::Png, TileFormat::Jpeg, TileFormat::Webp]
+            .into_iter()
+            .find(|f| f.matches_extension(ext))
+            .ok_or_else(|| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "layer {:?} renders .png, .jpg or .webp tiles, not .{ext}",
+                        layer.id
+                    ),
+                )
+            })?;
+    } else if let Some(ext) = ext {
         if !format.matches_extension(ext) {
             let expected = format
                 .extension()
@@ -163,7 +258,8 @@ fn parse_coord(layer: &Layer, z: &str, x: &str, y: &str) -> Result<TileCoord, Re
     }
     let z = u8::try_from(zn).unwrap_or(u8::MAX);
     // Outside the matrix is "no such tile" (404), as for zooms out of range.
-    TileCoord::new(z, xn, yn).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))
+    let coord = TileCoord::new(z, xn, yn).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
+    Ok((coord, format))
 }
 
 fn empty_vector_tile(layer: &Layer, settings: &Settings) -> Reply {
