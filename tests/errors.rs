@@ -12,7 +12,8 @@ async fn unknown_layers_and_routes_are_404_with_a_json_error() {
         ("/nope/0/0/0.pbf", "layer \"nope\" not found"),
         ("/", "no route"),
         ("/webp2/0/0", "no route"),
-        ("/webp2/0/0/0/0", "no route"),
+        ("/webp2/a/0/0/0/0", "no route"),
+        ("/webp2/LAMB93/0/0/0", "stored in WebMercatorQuad only"),
         ("/catalog/extra", "no route"),
     ] {
         let r = server.get(path).await;

@@ -118,3 +118,69 @@ async fn geotiffs_that_need_styling_are_disabled_with_the_reason() {
     );
     assert_eq!(server.get("/rgba8_cog").await.status, StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tiles_in_other_tile_matrix_sets_match_gdalwarp() {
+    let server = TestServer::start("", &[sample("cog/cog_uint8_rgb_nodata.tif")]).await;
+    // WorldCRS84Quad z7 column 128 row 64: lon 0..1.40625, lat -1.40625..0.
+    let r = server
+        .get("/cog_uint8_rgb_nodata/WorldCRS84Quad/7/128/64.png")
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let (_, ours) = decode_png(&r.body);
+    let (_, gdal) = decode_png(
+        &std::fs::read(fixture(
+            "warp/crs84/cog_uint8_rgb_nodata_7_128_64_bilinear.png",
+        ))
+        .unwrap(),
+    );
+    let differing = ours
+        .chunks_exact(4)
+        .zip(gdal.chunks_exact(4))
+        .filter(|(a, b)| {
+            (a[3] == 0) != (b[3] == 0)
+                || (a[3] > 0 && a.iter().zip(b.iter()).any(|(p, q)| p.abs_diff(*q) > 1))
+        })
+        .count();
+    assert!(
+        differing as f64 / 65536.0 < 0.01,
+        "{differing} pixels differ from gdalwarp's"
+    );
+    assert!(ours.chunks_exact(4).any(|p| p[3] == 0) && ours.chunks_exact(4).any(|p| p[3] == 255));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_webmercatorquad_route_gives_the_xyz_tile() {
+    let server = TestServer::start("", &[sample("cog/cog_rgb.tif"), sample("webp2.pmtiles")]).await;
+    for (xyz, tms) in [
+        (
+            "/cog_rgb/18/54777/100229.png",
+            "/cog_rgb/WebMercatorQuad/18/54777/100229.png",
+        ),
+        ("/webp2/1/1/0.webp", "/webp2/WebMercatorQuad/1/1/0.webp"),
+    ] {
+        let (a, b) = (server.get(xyz).await, server.get(tms).await);
+        assert_eq!(
+            (a.status, b.status),
+            (StatusCode::OK, StatusCode::OK),
+            "{tms}"
+        );
+        assert_eq!(a.body, b.body, "{tms}");
+    }
+    for (path, words) in [
+        (
+            "/cog_rgb/Nope/18/0/0.png",
+            "tile matrix set \"Nope\" not found",
+        ),
+        (
+            "/cog_rgb/LAMB93/99/0/0.png",
+            "LAMB93 has no tile matrix \"99\"",
+        ),
+        ("/cog_rgb/LAMB93/0/5/0.png", "outside the LAMB93 matrix"),
+        ("/cog_rgb/LAMB93/0/0/0.png", "outside layer"),
+    ] {
+        let r = server.get(path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(r.error().contains(words), "{path}: {}", r.error());
+    }
+}

@@ -20,8 +20,6 @@ pub struct RasterLayer {
     pub cog: Cog,
     pub crs: Crs,
     metadata: TileSetMetadata,
-    /// Extent in EPSG:3857 metres, `[min_x, min_y, max_x, max_y]`.
-    pub mercator_bounds: [f64; 4],
 }
 
 impl RasterLayer {
@@ -61,17 +59,7 @@ impl RasterLayer {
         .iter()
         .map(|&(fc, fr)| pixel(fc * w, fr * h))
         .collect();
-        let extent = |to: &Crs| {
-            let mut pts = outline.clone();
-            Transform::new(&crs, to).apply(&mut pts);
-            pts.iter()
-                .filter(|p| p.0.is_finite())
-                .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, p| {
-                    [b[0].min(p.0), b[1].min(p.1), b[2].max(p.0), b[3].max(p.1)]
-                })
-        };
         let mercator = Crs::from_epsg(3857)?;
-        let mercator_bounds = extent(&mercator);
         let wgs84 = Crs::from_epsg(4326)?;
 
         // Native resolution in WebMercator metres, at the centre.
@@ -83,17 +71,12 @@ impl RasterLayer {
         let coarsest = w / f64::from(cog.levels[cog.levels.len() - 1].width);
 
         let mut metadata = TileSetMetadata::new(TileFormat::Png);
-        metadata.bounds = valid_bounds(extent(&wgs84));
+        metadata.bounds = valid_bounds(extent(&outline, &crs, &wgs84));
         if res.is_finite() && res > 0.0 {
             metadata.maxzoom = zoom_of(res);
             metadata.minzoom = zoom_of(res * coarsest).min(metadata.maxzoom);
         }
-        Ok(RasterLayer {
-            cog,
-            crs,
-            metadata,
-            mercator_bounds,
-        })
+        Ok(RasterLayer { cog, crs, metadata })
     }
 
     /// What the layer says about itself (format PNG, bounds, zooms).
@@ -101,8 +84,50 @@ impl RasterLayer {
         &self.metadata
     }
 
+    /// Whether `bbox` (easting first, in `crs`) may hold pixels of the
+    /// layer, judged in WGS 84 from its outline (a bbox the transform cannot
+    /// place is assumed to).
+    pub fn intersects(&self, crs: &Crs, bbox: [f64; 4]) -> bool {
+        let Some([w, s, e, n]) = self.metadata.bounds else {
+            return true;
+        };
+        let Ok(wgs84) = Crs::from_epsg(4326) else {
+            return true;
+        };
+        let [x0, y0, x1, y1] = bbox;
+        let (xm, ym) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        let outline = [
+            (x0, y0),
+            (xm, y0),
+            (x1, y0),
+            (x1, ym),
+            (x1, y1),
+            (xm, y1),
+            (x0, y1),
+            (x0, ym),
+        ];
+        let [tw, ts, te, tn] = extent(&outline, crs, &wgs84);
+        !(tw.is_finite() && (tw >= e || te <= w || ts >= n || tn <= s))
+    }
+
     /// Renders `request`.
     pub fn render(&self, request: &Request) -> Result<Rgba> {
         warp(&self.cog, &self.crs, request)
     }
+}
+
+/// The bounding box of `points` of `from` once transformed to `to`; points
+/// the transform cannot place are left out (all out: non-finite bounds).
+fn extent(points: &[(f64, f64)], from: &Crs, to: &Crs) -> [f64; 4] {
+    let mut pts = points.to_vec();
+    Transform::new(from, to).apply(&mut pts);
+    pts.iter().filter(|p| p.0.is_finite()).fold(
+        [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ],
+        |b, p| [b[0].min(p.0), b[1].min(p.1), b[2].max(p.0), b[3].max(p.1)],
+    )
 }

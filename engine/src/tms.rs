@@ -68,6 +68,18 @@ pub enum CornerOfOrigin {
 }
 
 impl TileMatrixSet {
+    /// Whether the CRS's first axis is northing or latitude (EPSG:3035,
+    /// EPSG:4326 as opposed to CRS84): `pointOfOrigin` and bounds then come
+    /// northing first.
+    pub fn northing_first(&self) -> bool {
+        self.ordered_axes.first().is_some_and(|a| {
+            matches!(
+                a.to_ascii_lowercase().as_str(),
+                "y" | "n" | "lat" | "latitude" | "northing"
+            )
+        })
+    }
+
     /// The matrix with this id.
     pub fn matrix(&self, id: &str) -> Option<&TileMatrix> {
         self.tile_matrices.iter().find(|m| m.id == id)

@@ -2,7 +2,8 @@
 //! shares (CORS, the per-request log line).
 //!
 //! Routes: `/health`, `/catalog`, `/tileMatrixSets[/{id}]`, `/{layer}`
-//! (TileJSON) and `/{layer}/{z}/{x}/{y}[.ext]` (XYZ tiles). Layer ids never
+//! (TileJSON), `/{layer}/{z}/{x}/{y}[.ext]` (XYZ tiles) and
+//! `/{layer}/{tileMatrixSet}/{tileMatrix}/{col}/{row}[.ext]`. Layer ids never
 //! contain `/` and cannot be `catalog`, `health` or `tileMatrixSets`, so the
 //! routes cannot collide.
 
@@ -81,7 +82,11 @@ async fn route<B>(state: &AppState, req: &Request<B>, local: SocketAddr) -> Repl
             None => unknown_layer(id),
         },
         [id, z, x, y] => match state.catalog.get(id) {
-            Some(layer) => xyz::reply(layer, (z, x, y), req.headers(), state).await,
+            Some(layer) => xyz::reply(layer, xyz::XYZ_SET, (z, x, y), req.headers(), state).await,
+            None => unknown_layer(id),
+        },
+        [id, tms, matrix, col, row] => match state.catalog.get(id) {
+            Some(layer) => xyz::reply(layer, tms, (matrix, col, row), req.headers(), state).await,
             None => unknown_layer(id),
         },
         _ => Reply::error(

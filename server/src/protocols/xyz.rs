@@ -1,5 +1,8 @@
-//! XYZ tiles: `GET /{layer}/{z}/{x}/{y}[.ext]` in WebMercatorQuad with the
-//! origin at the top left (OGC TMS 2.0 WebMercatorQuad; `y` grows south).
+//! Tiles by address: `GET /{layer}/{z}/{x}/{y}[.ext]` (XYZ: WebMercatorQuad,
+//! origin top left, `y` growing south) and
+//! `GET /{layer}/{tileMatrixSet}/{tileMatrix}/{col}/{row}[.ext]` in any set
+//! the server offers (OGC TMS 2.0). Archives are stored in WebMercatorQuad
+//! only; GeoTIFF layers render into any set.
 
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::StatusCode;
@@ -18,44 +21,44 @@ use crate::negotiate::{accepts_encoding, none_match_hits};
 use crate::reply::Reply;
 use crate::{AppState, EmptyVectorTiles, Settings};
 
-/// The reply to a tile request for `layer`, path segments `z`, `x`, `y[.ext]`.
+/// The set XYZ URLs address.
+pub const XYZ_SET: &str = "WebMercatorQuad";
+
+/// The reply to a tile request for `layer` in tile matrix set `tms`, path
+/// segments `matrix`, `col`, `row[.ext]`.
 pub async fn reply(
     layer: &Layer,
-    (z, x, y): (&str, &str, &str),
+    tms: &str,
+    (matrix, col, row): (&str, &str, &str),
     headers: &HeaderMap,
     state: &AppState,
 ) -> Reply {
     let settings = &state.settings;
-    let (coord, format) = match parse_coord(layer, z, x, y) {
+    let address = match parse_address(layer, matrix, col, row) {
         Ok(parsed) => parsed,
         Err((status, message)) => return Reply::error(status, message),
     };
+    let format = address.format;
     let meta = &layer.metadata;
-    // Archives hold only their zooms; rasters render at any zoom (the
-    // TileJSON zooms are advice to clients, as TiTiler's are).
-    let is_archive = matches!(layer.source, LayerSource::Tiles(_));
-    if is_archive && (coord.z < meta.minzoom || coord.z > meta.maxzoom) {
-        return Reply::error(
-            StatusCode::NOT_FOUND,
-            format!(
-                "zoom {} is outside layer {:?}'s zooms {}..={}",
-                coord.z, layer.id, meta.minzoom, meta.maxzoom
-            ),
-        );
-    }
     let tile = match &layer.source {
-        LayerSource::Tiles(archive) => match archive.get_tile(coord) {
-            Ok(Some(tile)) => tile,
-            Ok(None) if meta.format.is_vector() => return empty_vector_tile(layer, settings),
-            Ok(None) => {
-                return Reply::error(
-                    StatusCode::NOT_FOUND,
-                    format!("layer {:?} has no tile {coord}", layer.id),
-                )
+        LayerSource::Tiles(archive) => {
+            let coord = match archive_coord(layer, tms, &address) {
+                Ok(coord) => coord,
+                Err((status, message)) => return Reply::error(status, message),
+            };
+            match archive.get_tile(coord) {
+                Ok(Some(tile)) => tile,
+                Ok(None) if meta.format.is_vector() => return empty_vector_tile(layer, settings),
+                Ok(None) => {
+                    return Reply::error(
+                        StatusCode::NOT_FOUND,
+                        format!("layer {:?} has no tile {coord}", layer.id),
+                    )
+                }
+                Err(e) => return Reply::from_engine(&e, &layer.id),
             }
-            Err(e) => return Reply::from_engine(&e, &layer.id),
-        },
-        LayerSource::Raster(raster) => match rendered(state, layer, raster, coord, format).await {
+        }
+        LayerSource::Raster(raster) => match rendered(state, layer, raster, tms, &address).await {
             Ok(tile) => tile,
             Err(reply) => return reply,
         },
@@ -87,7 +90,7 @@ pub async fn reply(
         }
         reply
     } else {
-        match decoded(state, layer, coord, &tile).await {
+        match decoded(state, layer, &address, &tile).await {
             Ok(reply) => reply,
             Err(reply) => return reply,
         }
@@ -103,51 +106,99 @@ pub async fn reply(
         .header(header::CACHE_CONTROL, settings.cache_control.clone())
 }
 
-/// The WebMercatorQuad tile `coord` of a raster layer, warped and encoded
-/// on the CPU pool; 404 when it lies outside the layer's extent.
+/// A tile's address in the URL, checked for syntax.
+struct Address<'a> {
+    matrix: &'a str,
+    col: u32,
+    row: u32,
+    format: TileFormat,
+}
+
+impl std::fmt::Display for Address<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.matrix, self.col, self.row)
+    }
+}
+
+/// The archive coordinate of an address: archives are WebMercatorQuad
+/// pyramids, addressed by zoom, within the layer's zooms.
+fn archive_coord(layer: &Layer, tms: &str, address: &Address) -> Result<TileCoord, Rejection> {
+    if tms != XYZ_SET {
+        return Err((
+            StatusCode::NOT_FOUND,
+            format!(
+                "layer {:?} is stored in {XYZ_SET} only, not {tms:?}",
+                layer.id
+            ),
+        ));
+    }
+    let z = number(address.matrix, "zoom")?;
+    let z = u8::try_from(z).unwrap_or(u8::MAX);
+    // Outside the matrix is "no such tile" (404), as for zooms out of range.
+    let coord = TileCoord::new(z, address.col, address.row)
+        .map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
+    let meta = &layer.metadata;
+    if coord.z < meta.minzoom || coord.z > meta.maxzoom {
+        return Err((
+            StatusCode::NOT_FOUND,
+            format!(
+                "zoom {} is outside layer {:?}'s zooms {}..={}",
+                coord.z, layer.id, meta.minzoom, meta.maxzoom
+            ),
+        ));
+    }
+    Ok(coord)
+}
+
+/// A raster layer's tile in any tile matrix set, warped and encoded on the
+/// CPU pool; 404 for an unknown set or matrix, or a tile outside the
+/// layer's extent. Rasters render at any zoom (the TileJSON zooms are
+/// advice to clients, as TiTiler's are).
 async fn rendered(
     state: &AppState,
     layer: &Layer,
     raster: &Arc<RasterLayer>,
-    coord: TileCoord,
-    format: TileFormat,
+    tms_id: &str,
+    address: &Address<'_>,
 ) -> Result<Tile, Reply> {
-    let bbox = web_mercator_bounds(coord);
-    let [w, s, e, n] = raster.mercator_bounds;
-    if bbox[0] >= e || bbox[2] <= w || bbox[1] >= n || bbox[3] <= s {
-        return Err(Reply::error(
-            StatusCode::NOT_FOUND,
-            format!("tile {coord} is outside layer {:?}", layer.id),
-        ));
+    let not_found = |message: String| Reply::error(StatusCode::NOT_FOUND, message);
+    let tms = state.tile_matrix_sets.get(tms_id).ok_or_else(|| {
+        not_found(format!(
+            "tile matrix set {tms_id:?} not found; see /tileMatrixSets"
+        ))
+    })?;
+    let matrix = tms
+        .matrix(address.matrix)
+        .ok_or_else(|| not_found(format!("{tms_id} has no tile matrix {:?}", address.matrix)))?;
+    let mut bbox = matrix
+        .tile_bounds(address.col, address.row)
+        .ok_or_else(|| not_found(format!("tile {address} is outside the {tms_id} matrix")))?;
+    // The warp wants easting first; TMS 2.0 gives the CRS's axis order.
+    if tms.northing_first() {
+        bbox = [bbox[1], bbox[0], bbox[3], bbox[2]];
     }
-    let raster = Arc::clone(raster);
+    let crs = Crs::from_name(&tms.crs).map_err(|e| Reply::from_engine(&e, &layer.id))?;
+    if !raster.intersects(&crs, bbox) {
+        return Err(not_found(format!(
+            "tile {address} is outside layer {:?}",
+            layer.id
+        )));
+    }
+    let (width, height) = (matrix.tile_width as usize, matrix.tile_height as usize);
+    let (raster, format) = (Arc::clone(raster), address.format);
     let job = move || {
-        let mercator = Crs::from_epsg(3857)?;
         let request = Request {
             bbox,
-            crs: &mercator,
-            width: 256,
-            height: 256,
+            crs: &crs,
+            width,
+            height,
             resampling: Resampling::Bilinear,
         };
         let image = raster.render(&request)?;
         encode(&image, format, DEFAULT_JPEG_QUALITY)
     };
-    let bytes = on_cpu_pool(state, layer, coord, job).await?;
+    let bytes = on_cpu_pool(state, layer, address, job).await?;
     Ok(Tile::hashed(bytes.into(), Encoding::Identity))
-}
-
-/// Extent of an XYZ tile in EPSG:3857 metres (WebMercatorQuad, row 0 north).
-fn web_mercator_bounds(coord: TileCoord) -> [f64; 4] {
-    const HALF: f64 = 20_037_508.342_789_244;
-    let size = 2.0 * HALF / f64::from(1u32 << coord.z);
-    let (x, y) = (f64::from(coord.x), f64::from(coord.y));
-    [
-        -HALF + x * size,
-        HALF - (y + 1.0) * size,
-        -HALF + (x + 1.0) * size,
-        HALF - y * size,
-    ]
 }
 
 /// The tile decoded for a client that does not accept its stored encoding,
@@ -156,12 +207,12 @@ fn web_mercator_bounds(coord: TileCoord) -> [f64; 4] {
 async fn decoded(
     state: &AppState,
     layer: &Layer,
-    coord: TileCoord,
+    address: &Address<'_>,
     tile: &Tile,
 ) -> Result<Reply, Reply> {
     let (data, encoding, path) = (tile.data.clone(), tile.encoding, layer.path.clone());
     let job = move || decode(encoding, &data, MAX_DECODED_TILE_BYTES, &path, "tile");
-    let data = on_cpu_pool(state, layer, coord, job).await?;
+    let data = on_cpu_pool(state, layer, address, job).await?;
     Ok(Reply::new(
         StatusCode::OK,
         layer.metadata.format.mime_type(),
@@ -174,14 +225,14 @@ async fn decoded(
 async fn on_cpu_pool<T: Send + 'static>(
     state: &AppState,
     layer: &Layer,
-    coord: TileCoord,
+    address: &Address<'_>,
     job: impl FnOnce() -> tuilerie_engine::Result<T> + Send + 'static,
 ) -> Result<T, Reply> {
     match state.cpu.run(job).await {
         Ok(Some(Ok(value))) => Ok(value),
         Ok(Some(Err(e))) => Err(Reply::from_engine(&e, &layer.id)),
         Ok(None) => {
-            tracing::error!(layer = %layer.id, %coord, "tile job panicked");
+            tracing::error!(layer = %layer.id, %address, "tile job panicked");
             Err(Reply::error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error",
@@ -194,39 +245,36 @@ async fn on_cpu_pool<T: Send + 'static>(
 /// Why a tile path names no tile: the status and the message for the client.
 type Rejection = (StatusCode, String);
 
-/// The coordinate named by the path and the format to answer in, or why
-/// there is none (400 or 404). Archives answer in their stored format (the
+/// A tile number: plain decimal digits ("+1", " 1" or "0x1" are not).
+fn number(s: &str, name: &str) -> Result<u32, Rejection> {
+    if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            format!("{name} {s:?} is not a tile number"),
+        ));
+    }
+    s.parse::<u32>().map_err(|_| {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("{name} {s:?} is too large"),
+        )
+    })
+}
+
+/// The address named by the path and the format to answer in, or why
+/// there is none (400). Archives answer in their stored format (the
 /// extension must name it); rasters in PNG, or JPEG or WebP by extension.
-fn parse_coord(
+fn parse_address<'a>(
     layer: &Layer,
-    z: &str,
-    x: &str,
-    y: &str,
-) -> Result<(TileCoord, TileFormat), Rejection> {
-    let (y, ext) = match y.split_once('.') {
-        Some((y, ext)) => (y, Some(ext)),
-        None => (y, None),
+    matrix: &'a str,
+    col: &str,
+    row: &str,
+) -> Result<Address<'a>, Rejection> {
+    let (row, ext) = match row.split_once('.') {
+        Some((row, ext)) => (row, Some(ext)),
+        None => (row, None),
     };
-    let number = |s: &str, name: &str| {
-        // Only plain decimal digits: "+1", " 1" or "0x1" are not tile numbers.
-        if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err((
-                StatusCode::BAD_REQUEST,
-                format!("{name} {s:?} is not a tile number"),
-            ));
-        }
-        s.parse::<u32>().map_err(|_| {
-            (
-                StatusCode::BAD_REQUEST,
-                format!("{name} {s:?} is too large"),
-            )
-        })
-    };
-    let (zn, xn, yn) = (
-        number(z, "zoom")?,
-        number(x, "column x")?,
-        number(y, "row y")?,
-    );
+    let (col, row) = (number(col, "column x")?, number(row, "row y")?);
     let mut format = layer.metadata.format;
     if let (LayerSource::Raster(_), Some(ext)) = (&layer.source, ext) {
         format = [TileFormat::Png, TileFormat::Jpeg, TileFormat::Webp]
@@ -256,10 +304,12 @@ fn parse_coord(
             ));
         }
     }
-    let z = u8::try_from(zn).unwrap_or(u8::MAX);
-    // Outside the matrix is "no such tile" (404), as for zooms out of range.
-    let coord = TileCoord::new(z, xn, yn).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
-    Ok((coord, format))
+    Ok(Address {
+        matrix,
+        col,
+        row,
+        format,
+    })
 }
 
 fn empty_vector_tile(layer: &Layer, settings: &Settings) -> Reply {
