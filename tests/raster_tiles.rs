@@ -14,6 +14,18 @@ fn decode_png(bytes: &[u8]) -> (png::ColorType, Vec<u8>) {
     (info.color_type, buf)
 }
 
+/// Pixels whose transparency differs, or, opaque in both, whose channels
+/// differ by more than one level.
+fn differing_pixels(ours: &[u8], theirs: &[u8]) -> usize {
+    ours.chunks_exact(4)
+        .zip(theirs.chunks_exact(4))
+        .filter(|(a, b)| {
+            (a[3] == 0) != (b[3] == 0)
+                || (a[3] > 0 && a.iter().zip(b.iter()).any(|(p, q)| p.abs_diff(*q) > 1))
+        })
+        .count()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_webmercator_tile_equals_gdalwarps_within_tolerance() {
     let server = TestServer::start("", &[sample("cog/usda_naip_256_lzw_z3.tif")]).await;
@@ -33,14 +45,7 @@ async fn a_webmercator_tile_equals_gdalwarps_within_tolerance() {
         ))
         .unwrap(),
     );
-    let differing = ours
-        .chunks_exact(4)
-        .zip(gdal.chunks_exact(4))
-        .filter(|(a, b)| {
-            (a[3] == 0) != (b[3] == 0)
-                || (a[3] > 0 && a.iter().zip(b.iter()).any(|(p, q)| p.abs_diff(*q) > 1))
-        })
-        .count();
+    let differing = differing_pixels(&ours, &gdal);
     assert!(
         differing as f64 / 65536.0 < 0.01,
         "{differing} pixels differ from gdalwarp's"
@@ -134,14 +139,7 @@ async fn tiles_in_other_tile_matrix_sets_match_gdalwarp() {
         ))
         .unwrap(),
     );
-    let differing = ours
-        .chunks_exact(4)
-        .zip(gdal.chunks_exact(4))
-        .filter(|(a, b)| {
-            (a[3] == 0) != (b[3] == 0)
-                || (a[3] > 0 && a.iter().zip(b.iter()).any(|(p, q)| p.abs_diff(*q) > 1))
-        })
-        .count();
+    let differing = differing_pixels(&ours, &gdal);
     assert!(
         differing as f64 / 65536.0 < 0.01,
         "{differing} pixels differ from gdalwarp's"
