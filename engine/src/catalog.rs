@@ -49,7 +49,7 @@ pub struct Catalog {
 }
 
 /// Ids that would shadow a route of the server.
-pub const RESERVED_IDS: &[&str] = &["catalog", "health", "tileMatrixSets", "favicon.ico"];
+pub const RESERVED_IDS: &[&str] = &["catalog", "health", "tileMatrixSets", "wmts", "favicon.ico"];
 
 /// Deepest folder level searched by discovery.
 const MAX_DISCOVERY_DEPTH: usize = 8;

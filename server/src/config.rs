@@ -121,7 +121,7 @@ impl ConfigFile {
             if !is_valid_id(id) {
                 return Err(format!(
                     "layer id {id:?} must be letters, digits, '-', '_' or '.', \
-                     and not a reserved name (catalog, health, tileMatrixSets)"
+                     and not a reserved name (catalog, health, tileMatrixSets, wmts)"
                 ));
             }
             for z in [layer.minzoom, layer.maxzoom].into_iter().flatten() {

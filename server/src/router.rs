@@ -1,10 +1,11 @@
 //! Routing: method and path to a protocol handler, plus what every reply
 //! shares (CORS, the per-request log line).
 //!
-//! Routes: `/health`, `/catalog`, `/tileMatrixSets[/{id}]`, `/{layer}`
+//! Routes: `/health`, `/catalog`, `/tileMatrixSets[/{id}]`, `/wmts` (KVP)
+//! and `/wmts/1.0.0/...` (RESTful), `/{layer}`
 //! (TileJSON), `/{layer}/{z}/{x}/{y}[.ext]` (XYZ tiles) and
 //! `/{layer}/{tileMatrixSet}/{tileMatrix}/{col}/{row}[.ext]`. Layer ids never
-//! contain `/` and cannot be `catalog`, `health` or `tileMatrixSets`, so the
+//! contain `/` and cannot be `catalog`, `health`, `tileMatrixSets` or `wmts`, so the
 //! routes cannot collide.
 
 use std::net::SocketAddr;
@@ -15,7 +16,7 @@ use http_body_util::Full;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
-use crate::protocols::{catalog, tile_matrix_sets, tilejson, xyz};
+use crate::protocols::{catalog, tile_matrix_sets, tilejson, wmts, xyz};
 use crate::public_url::base_url;
 use crate::reply::Reply;
 use crate::AppState;
@@ -71,6 +72,16 @@ async fn route<B>(state: &AppState, req: &Request<B>, local: SocketAddr) -> Repl
     match segments.as_slice() {
         ["health"] => Reply::new(StatusCode::OK, "text/plain", Bytes::from_static(b"OK")),
         ["catalog"] => catalog::reply(&state.catalog, &base()),
+        ["wmts"] => {
+            wmts::kvp(
+                state,
+                req.uri().query().unwrap_or(""),
+                req.headers(),
+                &base(),
+            )
+            .await
+        }
+        ["wmts", "1.0.0", rest @ ..] => wmts::rest(state, rest, req.headers(), &base()).await,
         ["tileMatrixSets"] => {
             tile_matrix_sets::list(&state.tile_matrix_sets, &base(), &state.settings)
         }

@@ -4,4 +4,5 @@
 pub mod catalog;
 pub mod tile_matrix_sets;
 pub mod tilejson;
+pub mod wmts;
 pub mod xyz;
