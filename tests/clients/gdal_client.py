@@ -8,6 +8,9 @@
 2. Vector: GDAL's MVT driver reads tiles of the world_cities layer over
    HTTP; every layer, feature and geometry must equal what the same driver
    reads from the tile bytes taken from the MBTiles with sqlite3.
+3. WMTS: GDAL's WMTS driver reads the capabilities and, at tile matrix 18
+   of WebMercatorQuad, a window of a GeoTIFF layer equal to its XYZ tile:
+   layer, limits, TopLeftCorner, scales and row/column order agree.
 
     /usr/bin/python3 tests/clients/gdal_client.py http://127.0.0.1:8080
 """
@@ -84,7 +87,29 @@ def check_vector(base):
     return f"vector: {len(rows)} tiles, {total} features identical to the MBTiles' own tiles"
 
 
+def check_wmts(base):
+    import urllib.request
+
+    half = 20037508.342789244
+    z, x, y = 18, 42710, 97342
+    ds = gdal.Open(f"WMTS:{base}/wmts/1.0.0/WMTSCapabilities.xml,layer=usda_naip_256_lzw_z3,"
+                   f"tilematrixset=WebMercatorQuad,tilematrix={z}")
+    gt = ds.GetGeoTransform()
+    size = 2 * half / (1 << z)
+    xoff = round((-half + x * size - gt[0]) / gt[1])
+    yoff = round((half - y * size - gt[3]) / gt[5])
+    wmts = ds.ReadAsArray(xoff, yoff, 256, 256)
+    with urllib.request.urlopen(f"{base}/usda_naip_256_lzw_z3/{z}/{x}/{y}.png") as r:
+        gdal.FileFromMemBuffer("/vsimem/xyz.png", r.read())
+    xyz = gdal.Open("/vsimem/xyz.png").ReadAsArray()
+    assert wmts.shape == xyz.shape, (wmts.shape, xyz.shape)
+    assert numpy.array_equal(wmts, xyz), f"{numpy.count_nonzero(wmts != xyz)} samples differ"
+    assert numpy.count_nonzero(xyz[3]) > 0, "the tile is empty"
+    return f"wmts: GDAL's WMTS read of {z}/{x}/{y} equals the XYZ tile"
+
+
 if __name__ == "__main__":
     base = sys.argv[1].rstrip("/")
     print(check_raster(base))
     print(check_vector(base))
+    print(check_wmts(base))
