@@ -111,17 +111,142 @@ async fn tilejson_of_a_geotiff_gives_its_extent_and_native_zoom() {
     );
 }
 
+/// Decodes a PNG of any colour type to RGBA (grey, grey + alpha, RGB).
+fn to_rgba(bytes: &[u8]) -> Vec<u8> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    match info.color_type {
+        png::ColorType::Rgba => buf,
+        png::ColorType::Rgb => buf
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
+        png::ColorType::GrayscaleAlpha => buf
+            .chunks_exact(2)
+            .flat_map(|p| [p[0], p[0], p[0], p[1]])
+            .collect(),
+        _ => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn geotiffs_that_need_styling_are_disabled_with_the_reason() {
-    let server =
-        TestServer::start("", &[sample("cog/cog.tif"), sample("cog/rgba8_cog.tiff")]).await;
+async fn a_16_bit_layer_rescaled_as_configured_matches_gdal() {
+    let config = r#"
+        [[layers]]
+        id = "web16"
+        path = "@SAMPLES@/cog/web.tif"
+        rescale = [[5088, 37037]]
+    "#;
+    let server = TestServer::start(config, &[]).await;
+    assert!(server.failures.is_empty(), "{:?}", server.failures);
+    let r = server.get("/web16/8/74/91.png").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let ours = to_rgba(&r.body);
+    // gdalwarp -r bilinear -dstalpha, then gdal_translate -scale 5088 37037 0 255.
+    let gdal = to_rgba(&std::fs::read(fixture("warp/styled/web_8_74_91.png")).unwrap());
+    let differing = differing_pixels(&ours, &gdal);
+    assert!(
+        differing as f64 / 65536.0 < 0.01,
+        "{differing} pixels differ from GDAL's"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hillshade_of_a_lambert_93_dsm_matches_gdaldem() {
+    let config = r#"
+        [[layers]]
+        id = "dsm"
+        path = "@SAMPLES@/cog/ign_mns_hydro_0299_L93_float32_deflate_pred3_cog.tif"
+        hillshade = true
+    "#;
+    let server = TestServer::start(config, &[]).await;
+    assert!(server.failures.is_empty(), "{:?}", server.failures);
+    let r = server.get("/dsm/15/16166/11364.png").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let ours = to_rgba(&r.body);
+    let gdal =
+        to_rgba(&std::fs::read(fixture("warp/styled/ign_15_16166_11364_hillshade.png")).unwrap());
+    // gdaldem marks the DSM's edges and nodata 0; compare where both shade,
+    // away from the outline where neighbours differ.
+    let (mut compared, mut off) = (0, 0);
+    for y in 1..255 {
+        for x in 1..255 {
+            let i = (y * 256 + x) * 4;
+            let interior = (-1i32..=1).all(|dy| {
+                (-1i32..=1).all(|dx| {
+                    ours[(((y as i32 + dy) * 256 + x as i32 + dx) * 4 + 3) as usize] == 255
+                })
+            });
+            if interior && gdal[i] > 0 {
+                compared += 1;
+                if ours[i].abs_diff(gdal[i]) > 2 {
+                    off += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        compared > 10_000,
+        "only {compared} shaded pixels to compare"
+    );
+    assert!(
+        off as f64 / (compared as f64) < 0.02,
+        "{off} of {compared} shaded pixels differ by > 2 levels"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unstyled_16_bit_layers_use_the_files_value_range_and_bad_styles_are_refused() {
+    let config = r#"
+        [[layers]]
+        id = "viridis"
+        path = "@SAMPLES@/cog/cog_int16.tif"
+        colormap = "viridis"
+        [[layers]]
+        id = "bad"
+        path = "@SAMPLES@/cog/cog.tif"
+        colormap = "rainbow"
+    "#;
+    let server = TestServer::start(config, &[sample("cog/cog.tif")]).await;
     assert_eq!(server.failures.len(), 1);
     let message = server.failures[0].error.to_string();
     assert!(
-        message.contains("cog.tif") && message.contains("raster styling"),
+        message.contains("rainbow") && message.contains("cog.tif"),
         "{message}"
     );
-    assert_eq!(server.get("/rgba8_cog").await.status, StatusCode::OK);
+    let tj = server.get("/cog").await.json();
+    let (lon, lat) = {
+        let b: Vec<f64> = serde_json::from_value(tj["bounds"].clone()).unwrap();
+        ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0)
+    };
+    let z = 8;
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n) as u32;
+    let y = ((1.0 - lat.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * n) as u32;
+    for layer in ["cog", "viridis"] {
+        let r = server.get(&format!("/{layer}/{z}/{x}/{y}.png")).await;
+        assert_eq!(r.status, StatusCode::OK, "{layer}");
+        let rgba = to_rgba(&r.body);
+        let opaque: Vec<&[u8]> = rgba.chunks_exact(4).filter(|p| p[3] == 255).collect();
+        assert!(
+            opaque.len() > 1000,
+            "{layer}: {} opaque pixels",
+            opaque.len()
+        );
+        // Grey for the default style; viridis colours (never grey) otherwise.
+        let grey = opaque
+            .iter()
+            .filter(|p| p[0] == p[1] && p[1] == p[2])
+            .count();
+        if layer == "cog" {
+            assert_eq!(grey, opaque.len(), "{layer}");
+        } else {
+            assert!(grey * 10 < opaque.len(), "{layer}: {grey} grey pixels");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tuilerie_engine::crs::Crs;
+use tuilerie_engine::raster_style::{Style, StyleSpec};
 use tuilerie_engine::source::cog::Cog;
 use tuilerie_engine::source::SourceContext;
 use tuilerie_engine::warp::{warp, Request, Resampling};
@@ -81,7 +82,8 @@ fn tiles_match_gdalwarp() {
             height: 256,
             resampling,
         };
-        let ours = warp(&cog, &cog_crs, &request).unwrap();
+        let style = Style::new(&cog, &StyleSpec::default()).unwrap();
+        let ours = style.apply(&warp(&cog, &cog_crs, &request, &style.bands).unwrap());
         let theirs = read_png(&path);
 
         let (mut alpha_differs, mut both, mut colour_differs) = (0usize, 0usize, 0usize);

@@ -24,6 +24,27 @@ pub struct LayerSpec {
     pub attribution: Option<String>,
     pub minzoom: Option<u8>,
     pub maxzoom: Option<u8>,
+    /// GeoTIFF styling (ignored for archives): 1-based bands to show.
+    pub bands: Option<Vec<usize>>,
+    /// GeoTIFF styling: `[min, max]` per shown band, mapped to 0–255.
+    pub rescale: Option<Vec<[f64; 2]>>,
+    /// GeoTIFF styling: `greys`, `viridis` or `terrain` for one band.
+    pub colormap: Option<String>,
+    /// GeoTIFF styling: shade one band as elevation.
+    #[serde(default)]
+    pub hillshade: bool,
+}
+
+impl LayerSpec {
+    /// The styling options of a GeoTIFF layer.
+    pub fn style(&self) -> crate::raster_style::StyleSpec {
+        crate::raster_style::StyleSpec {
+            bands: self.bands.clone(),
+            rescale: self.rescale.clone(),
+            colormap: self.colormap.clone(),
+            hillshade: self.hillshade,
+        }
+    }
 }
 
 /// A served layer: a source and its metadata, with config overrides applied.
@@ -75,7 +96,7 @@ impl Catalog {
                 });
                 continue;
             }
-            let opened = open_source(&spec.path, ctx).and_then(|source| {
+            let opened = open_source(&spec.path, &spec.style(), ctx).and_then(|source| {
                 let metadata = apply_overrides(source.metadata().clone(), &spec)?;
                 Ok((source, metadata))
             });

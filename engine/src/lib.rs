@@ -10,6 +10,7 @@ pub mod encode;
 pub mod error;
 pub mod metadata;
 pub mod raster;
+pub mod raster_style;
 pub mod source;
 pub mod tile;
 pub mod tms;

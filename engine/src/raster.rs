@@ -7,10 +7,11 @@ use std::sync::Arc;
 use crate::crs::{Crs, Transform};
 use crate::error::{Error, Result};
 use crate::metadata::{valid_bounds, TileSetMetadata};
+use crate::raster_style::{Style, StyleSpec};
 use crate::source::cog::Cog;
 use crate::source::SourceContext;
 use crate::tile::TileFormat;
-use crate::warp::{unrenderable, warp, Request, Rgba};
+use crate::warp::{warp, Request, Rgba};
 
 /// WebMercatorQuad's cell size at zoom 0, metres.
 const WEB_MERCATOR_Z0_CELL: f64 = 156_543.033_928_041;
@@ -19,22 +20,24 @@ const WEB_MERCATOR_Z0_CELL: f64 = 156_543.033_928_041;
 pub struct RasterLayer {
     pub cog: Cog,
     pub crs: Crs,
+    style: Style,
     metadata: TileSetMetadata,
 }
 
 impl RasterLayer {
-    /// Opens a GeoTIFF the warp can render: georeferenced, an EPSG CRS,
-    /// 8-bit grey, grey+alpha, RGB or RGBA.
-    pub fn open(path: &Path, ctx: Arc<SourceContext>) -> Result<Self> {
+    /// Opens a georeferenced GeoTIFF in an EPSG CRS, styled by `spec`.
+    pub fn open(path: &Path, ctx: Arc<SourceContext>, spec: &StyleSpec) -> Result<Self> {
         let cog = Cog::open(path, ctx)?;
         let unsupported = |detail: String| Error::Unsupported {
             path: path.to_owned(),
             detail,
         };
-        let gt = match (unrenderable(&cog), cog.geotransform) {
-            (None, Some(gt)) => gt,
-            (reason, _) => return Err(unsupported(reason.unwrap_or_default())),
-        };
+        let gt = cog
+            .geotransform
+            .ok_or_else(|| unsupported("no georeferencing (geotransform)".into()))?;
+        let style = Style::new(&cog, spec).map_err(|e| Error::InvalidRequest {
+            detail: format!("{}: {e}", path.display()),
+        })?;
         let epsg = cog
             .epsg
             .ok_or_else(|| unsupported("no EPSG code in the GeoKeys".into()))?;
@@ -76,7 +79,12 @@ impl RasterLayer {
             metadata.maxzoom = zoom_of(res);
             metadata.minzoom = zoom_of(res * coarsest).min(metadata.maxzoom);
         }
-        Ok(RasterLayer { cog, crs, metadata })
+        Ok(RasterLayer {
+            cog,
+            crs,
+            style,
+            metadata,
+        })
     }
 
     /// What the layer says about itself (format PNG, bounds, zooms).
@@ -112,7 +120,8 @@ impl RasterLayer {
 
     /// Renders `request`.
     pub fn render(&self, request: &Request) -> Result<Rgba> {
-        warp(&self.cog, &self.crs, request)
+        let warped = warp(&self.cog, &self.crs, request, &self.style.bands)?;
+        Ok(self.style.apply(&warped))
     }
 }
 

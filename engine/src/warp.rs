@@ -9,8 +9,9 @@
 //! pixel is sampled (nearest, or bilinear over the valid neighbours) and
 //! nodata becomes transparency.
 //!
-//! Output is straight-alpha RGBA8. Sources are 8-bit grey, grey + alpha,
-//! RGB or RGBA for now; other sample types need raster styling first.
+//! Output is data, not colour: up to three bands of values (any sample
+//! type, as f32) and an alpha (0 = no data; a source alpha band is carried
+//! through), which raster styling then turns into RGBA.
 
 use std::sync::Arc;
 
@@ -26,6 +27,17 @@ pub const GRID_STEP: usize = 16;
 pub enum Resampling {
     Nearest,
     Bilinear,
+}
+
+/// Warped data: per pixel up to three band values and an alpha (0–255,
+/// 0 where there is no data), `[v0, v1, v2, alpha]`, row by row.
+#[derive(Debug, Clone)]
+pub struct Warped {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<[f32; 4]>,
+    /// Output pixel size in the request's CRS units (for hillshading).
+    pub cell_size: f64,
 }
 
 /// An output image: `width × height` straight-alpha RGBA8 pixels.
@@ -53,31 +65,28 @@ pub struct Request<'a> {
     pub resampling: Resampling,
 }
 
-/// Why the warp cannot render `cog`, if it cannot: it needs georeferencing
-/// and 8-bit grey, grey + alpha, RGB or RGBA samples.
-pub fn unrenderable(cog: &Cog) -> Option<String> {
-    if cog.sample_type != SampleType::U8 || !(1..=4).contains(&cog.bands) {
-        return Some(format!(
-            "{} {:?} band(s) need raster styling (rescale, colormap), not supported yet",
-            cog.bands, cog.sample_type
-        ));
-    }
-    cog.geotransform
-        .is_none()
-        .then(|| "no georeferencing (geotransform)".to_owned())
+/// The alpha band of a source, by GDAL's convention for 8-bit images:
+/// the last of two (grey + alpha) or of four (RGBA) bands.
+pub fn alpha_band(cog: &Cog) -> Option<usize> {
+    (cog.sample_type == SampleType::U8 && matches!(cog.bands, 2 | 4)).then(|| cog.bands - 1)
 }
 
-/// Renders `request` from `cog`, whose CRS is `cog_crs`.
-pub fn warp(cog: &Cog, cog_crs: &Crs, request: &Request) -> Result<Rgba> {
-    let gt = match (unrenderable(cog), cog.geotransform) {
-        (None, Some(gt)) => gt,
-        (reason, _) => {
-            return Err(Error::Unsupported {
-                path: "warp".into(),
-                detail: reason.unwrap_or_default(),
-            })
-        }
+/// Warps `bands` (0-based, one to three) of `cog`, whose CRS is `cog_crs`,
+/// into `request`.
+pub fn warp(cog: &Cog, cog_crs: &Crs, request: &Request, bands: &[usize]) -> Result<Warped> {
+    let unsupported = |detail: String| Error::Unsupported {
+        path: "warp".into(),
+        detail,
     };
+    if bands.is_empty() || bands.len() > 3 || bands.iter().any(|&b| b >= cog.bands) {
+        return Err(unsupported(format!(
+            "bands {bands:?} of a {}-band image",
+            cog.bands
+        )));
+    }
+    let gt = cog
+        .geotransform
+        .ok_or_else(|| unsupported("the GeoTIFF has no georeferencing".into()))?;
     let (w, h) = (request.width, request.height);
     let coords = source_coordinates(request, cog_crs, &gt)?;
     let step = source_step(&coords, w, h);
@@ -87,28 +96,29 @@ pub fn warp(cog: &Cog, cog_crs: &Crs, request: &Request) -> Result<Rgba> {
     let mut sampler = Sampler {
         cog,
         level,
+        bands,
+        alpha: alpha_band(cog),
         blocks: Vec::new(),
         // Output pixels per level pixel: above 1, the bilinear kernel
         // widens to cover every source pixel, as gdalwarp's does.
         radius: (step / factor_x).max(1.0),
     };
-    let mut out = vec![0u8; w * h * 4];
-    for (i, pixel) in out.chunks_exact_mut(4).enumerate() {
-        let (col, row) = coords[i];
+    let mut pixels = vec![[0f32; 4]; w * h];
+    for (pixel, &(col, row)) in pixels.iter_mut().zip(&coords) {
         if !col.is_finite() {
             continue;
         }
         let (col, row) = (col / factor_x, row / factor_y);
-        let rgba = match request.resampling {
+        *pixel = match request.resampling {
             Resampling::Nearest => sampler.nearest(col, row)?,
             Resampling::Bilinear => sampler.bilinear(col, row)?,
         };
-        pixel.copy_from_slice(&rgba);
     }
-    Ok(Rgba {
+    Ok(Warped {
         width: w,
         height: h,
-        data: out,
+        pixels,
+        cell_size: (request.bbox[2] - request.bbox[0]) / w as f64,
     })
 }
 
@@ -204,15 +214,19 @@ fn choose_level(cog: &Cog, step: f64) -> usize {
 struct Sampler<'a> {
     cog: &'a Cog,
     level: usize,
+    /// The data bands read, 0-based.
+    bands: &'a [usize],
+    /// The source's alpha band, if it has one.
+    alpha: Option<usize>,
     blocks: Vec<((u32, u32), Arc<Block>)>,
     /// Half-width of the bilinear (triangle) kernel, in level pixels.
     radius: f64,
 }
 
 impl Sampler<'_> {
-    /// The RGBA value of source pixel (`col`, `row`) of the level, or
-    /// `None` outside the image or where it is nodata or transparent.
-    fn pixel(&mut self, col: i64, row: i64) -> Result<Option<[u8; 4]>> {
+    /// `[v0, v1, v2, alpha]` of source pixel (`col`, `row`) of the level,
+    /// or `None` outside the image, where it is nodata, or transparent.
+    fn pixel(&mut self, col: i64, row: i64) -> Result<Option<[f32; 4]>> {
         let l = &self.cog.levels[self.level];
         if col < 0 || row < 0 || col >= i64::from(l.width) || row >= i64::from(l.height) {
             return Ok(None);
@@ -231,37 +245,44 @@ impl Sampler<'_> {
             (col % l.block_width) as usize,
             (row % l.block_height) as usize,
         );
-        let at = (y * block.width + x) * block.bands;
-        let s = &block.data[at..at + block.bands];
-        let rgba = match block.bands {
-            1 => [s[0], s[0], s[0], 255],
-            2 => [s[0], s[0], s[0], s[1]],
-            3 => [s[0], s[1], s[2], 255],
-            _ => [s[0], s[1], s[2], s[3]],
-        };
-        let nodata = self
-            .cog
-            .nodata
-            .filter(|n| (0.0..=255.0).contains(n))
-            .map(|n| n as u8);
+        let pixel = (y * block.width + x) * block.bands;
+        let mut out = [0f32; 4];
+        for (i, &band) in self.bands.iter().enumerate() {
+            out[i] = sample(&block, pixel + band);
+        }
         // GDAL treats a pixel as nodata when every band equals the value.
-        if nodata.is_some_and(|n| s.iter().take(3).all(|&v| v == n)) || rgba[3] == 0 {
+        if let Some(nodata) = self.cog.nodata {
+            let nodata = nodata as f32;
+            if self
+                .bands
+                .iter()
+                .enumerate()
+                .all(|(i, _)| out[i] == nodata || (out[i].is_nan() && nodata.is_nan()))
+            {
+                return Ok(None);
+            }
+        }
+        if self.bands.iter().enumerate().any(|(i, _)| out[i].is_nan()) {
             return Ok(None);
         }
-        Ok(Some(rgba))
+        out[3] = match self.alpha {
+            Some(a) => sample(&block, pixel + a),
+            None => 255.0,
+        };
+        Ok((out[3] > 0.0).then_some(out))
     }
 
-    fn nearest(&mut self, col: f64, row: f64) -> Result<[u8; 4]> {
+    fn nearest(&mut self, col: f64, row: f64) -> Result<[f32; 4]> {
         Ok(self
             .pixel(col.floor() as i64, row.floor() as i64)?
-            .unwrap_or([0; 4]))
+            .unwrap_or([0.0; 4]))
     }
 
     /// Bilinear: a triangle kernel over the valid pixel centres within
     /// `radius` (the four nearest when not reducing), weights renormalised
-    /// over the valid ones; transparent when the valid ones carry less than
+    /// over the valid ones; no data when the valid ones carry less than
     /// half the kernel's weight, as GDAL decides at nodata edges.
-    fn bilinear(&mut self, col: f64, row: f64) -> Result<[u8; 4]> {
+    fn bilinear(&mut self, col: f64, row: f64) -> Result<[f32; 4]> {
         let r = self.radius;
         let (x, y) = (col - 0.5, row - 0.5);
         let mut sum = [0f64; 4];
@@ -278,16 +299,32 @@ impl Sampler<'_> {
                 }
                 total += w;
                 if let Some(p) = self.pixel(px, py)? {
-                    for c in 0..4 {
-                        sum[c] += w * f64::from(p[c]);
+                    for (s, v) in sum.iter_mut().zip(p) {
+                        *s += w * f64::from(v);
                     }
                     weight += w;
                 }
             }
         }
         if weight < 1e-9 || weight < 0.5 * total {
-            return Ok([0; 4]);
+            return Ok([0.0; 4]);
         }
-        Ok(sum.map(|v| (v / weight).round().clamp(0.0, 255.0) as u8))
+        Ok(sum.map(|v| (v / weight) as f32))
+    }
+}
+
+/// Sample `index` of a block as f32.
+pub(crate) fn sample(block: &Block, index: usize) -> f32 {
+    let size = block.sample_type.size();
+    let b = &block.data[index * size..(index + 1) * size];
+    match block.sample_type {
+        SampleType::U8 => f32::from(b[0]),
+        SampleType::I8 => f32::from(b[0] as i8),
+        SampleType::U16 => f32::from(u16::from_ne_bytes([b[0], b[1]])),
+        SampleType::I16 => f32::from(i16::from_ne_bytes([b[0], b[1]])),
+        SampleType::U32 => u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as f32,
+        SampleType::I32 => i32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as f32,
+        SampleType::F32 => f32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
+        SampleType::F64 => f64::from_ne_bytes(b.try_into().expect("8 bytes")) as f32,
     }
 }

@@ -92,11 +92,16 @@ impl LayerSource {
     }
 }
 
-/// Opens the source at `path`, choosing the format by file extension.
-pub fn open_source(path: &Path, ctx: &Arc<SourceContext>) -> Result<LayerSource> {
+/// Opens the source at `path`, choosing the format by file extension;
+/// `style` applies to rasters.
+pub fn open_source(
+    path: &Path,
+    style: &crate::raster_style::StyleSpec,
+    ctx: &Arc<SourceContext>,
+) -> Result<LayerSource> {
     match extension(path).as_deref() {
         Some("tif" | "tiff") => Ok(LayerSource::Raster(Arc::new(
-            crate::raster::RasterLayer::open(path, Arc::clone(ctx))?,
+            crate::raster::RasterLayer::open(path, Arc::clone(ctx), style)?,
         ))),
         _ => open_archive(path, ctx).map(LayerSource::Tiles),
     }
