@@ -307,3 +307,31 @@ async fn the_webmercatorquad_route_gives_the_xyz_tile() {
         assert!(r.error().contains(words), "{path}: {}", r.error());
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tiles_without_extension_follow_accept_and_empty_tiles_follow_the_config() {
+    let path = "/usda_naip_256_lzw_z3/18/42710/97342";
+    let server = TestServer::start("", &[sample("cog/usda_naip_256_lzw_z3.tif")]).await;
+    let webp = server
+        .request(Method::GET, path, &[("accept", "image/webp,*/*;q=0.8")])
+        .await;
+    assert_eq!(webp.header("content-type"), Some("image/webp"));
+    assert_eq!(webp.header("vary"), Some("Accept"));
+    let plain = server.get(path).await;
+    assert_eq!(plain.header("content-type"), Some("image/png"));
+
+    // Column 42708 lies inside the extent but the file is transparent there.
+    let empty = "/usda_naip_256_lzw_z3/18/42708/97342.png";
+    let r = server.get(empty).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(to_rgba(&r.body).chunks_exact(4).all(|p| p[3] == 0));
+    for (setting, status) in [
+        ("no-content", StatusCode::NO_CONTENT),
+        ("not-found", StatusCode::NOT_FOUND),
+    ] {
+        let config = format!("empty_raster_tiles = \"{setting}\"");
+        let server = TestServer::start(&config, &[sample("cog/usda_naip_256_lzw_z3.tif")]).await;
+        assert_eq!(server.get(empty).await.status, status, "{setting}");
+        assert_eq!(server.get(path).await.status, StatusCode::OK, "{setting}");
+    }
+}

@@ -34,6 +34,8 @@ pub struct ConfigFile {
     pub cache_control: Option<String>,
     /// What a missing vector tile inside a layer's zooms answers.
     pub empty_vector_tiles: Option<EmptyVectorTiles>,
+    /// What a rendered raster tile with no data at all answers.
+    pub empty_raster_tiles: Option<EmptyRasterTiles>,
     /// Send CORS headers (`Access-Control-Allow-Origin: *`); default true.
     pub cors: Option<bool>,
     /// Public base URL (e.g. `https://tiles.example.org/maps`) used in
@@ -58,6 +60,19 @@ pub enum EmptyVectorTiles {
     NoContent,
     /// `200 OK` with an empty body, for clients that reject 204.
     Empty,
+}
+
+/// The answer to a rendered raster tile that is fully transparent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum EmptyRasterTiles {
+    /// The transparent tile, `200` (what web maps draw without complaint).
+    #[default]
+    Transparent,
+    /// `204 No Content`.
+    NoContent,
+    /// `404 Not Found`, as for tiles outside the layer.
+    NotFound,
 }
 
 /// A configuration error, with the file and what is wrong (the TOML

@@ -25,7 +25,7 @@ use tuilerie_engine::source::{SourceContext, DEFAULT_DIRECTORY_CACHE_BYTES};
 use tuilerie_engine::tms::TileMatrixSets;
 use tuilerie_engine::{Catalog, LayerSpec};
 
-pub use config::{ConfigFile, EmptyVectorTiles};
+pub use config::{ConfigFile, EmptyRasterTiles, EmptyVectorTiles};
 pub use cpu_pool::{CpuPool, DEFAULT_MAX_JOBS};
 
 /// A client that sends no complete request header within this time is
@@ -38,6 +38,7 @@ pub struct Settings {
     /// `Cache-Control` of tiles and TileJSON.
     pub cache_control: HeaderValue,
     pub empty_vector_tiles: EmptyVectorTiles,
+    pub empty_raster_tiles: EmptyRasterTiles,
     pub cors: bool,
     pub public_url: Option<String>,
     /// CPU jobs (tile decoding) running or queued at once.
@@ -54,6 +55,7 @@ impl Settings {
                 .and_then(|cc| HeaderValue::from_str(cc).ok())
                 .unwrap_or(HeaderValue::from_static(config::DEFAULT_CACHE_CONTROL)),
             empty_vector_tiles: config.empty_vector_tiles.unwrap_or_default(),
+            empty_raster_tiles: config.empty_raster_tiles.unwrap_or_default(),
             cors: config.cors.unwrap_or(true),
             public_url: config
                 .public_url

@@ -19,7 +19,7 @@ use tuilerie_engine::{Encoding, Layer, Tile, TileCoord, TileFormat};
 use crate::cpu_pool::Overloaded;
 use crate::negotiate::{accepts_encoding, none_match_hits};
 use crate::reply::Reply;
-use crate::{AppState, EmptyVectorTiles, Settings};
+use crate::{AppState, EmptyRasterTiles, EmptyVectorTiles, Settings};
 
 /// The set XYZ URLs address.
 pub const XYZ_SET: &str = "WebMercatorQuad";
@@ -34,10 +34,17 @@ pub async fn reply(
     state: &AppState,
 ) -> Reply {
     let settings = &state.settings;
-    let address = match parse_address(layer, matrix, col, row) {
+    let mut address = match parse_address(layer, matrix, col, row) {
         Ok(parsed) => parsed,
         Err((status, message)) => return Reply::error(status, message),
     };
+    // A raster tile URL without an extension: the format the client's
+    // Accept prefers (RFC 9110 §12.5.1), PNG when it has no preference.
+    let negotiated = matches!(layer.source, LayerSource::Raster(_)) && !address.has_extension;
+    if negotiated {
+        let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+        address.format = preferred_image(accept);
+    }
     let format = address.format;
     let meta = &layer.metadata;
     let tile = match &layer.source {
@@ -98,6 +105,9 @@ pub async fn reply(
     if tile.encoding != Encoding::Identity {
         reply = reply.header(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     }
+    if negotiated {
+        reply = reply.header(header::VARY, HeaderValue::from_static("Accept"));
+    }
     reply
         .header(
             header::ETAG,
@@ -112,6 +122,7 @@ struct Address<'a> {
     col: u32,
     row: u32,
     format: TileFormat,
+    has_extension: bool,
 }
 
 impl std::fmt::Display for Address<'_> {
@@ -195,9 +206,26 @@ async fn rendered(
             resampling: Resampling::Bilinear,
         };
         let image = raster.render(&request)?;
-        encode(&image, format, DEFAULT_JPEG_QUALITY)
+        let empty = image.is_empty();
+        Ok((encode(&image, format, DEFAULT_JPEG_QUALITY)?, empty))
     };
-    let bytes = on_cpu_pool(state, layer, address, job).await?;
+    let (bytes, empty) = on_cpu_pool(state, layer, address, job).await?;
+    if empty {
+        let settings = &state.settings;
+        match settings.empty_raster_tiles {
+            EmptyRasterTiles::Transparent => {}
+            EmptyRasterTiles::NoContent => {
+                return Err(Reply::empty(StatusCode::NO_CONTENT)
+                    .header(header::CACHE_CONTROL, settings.cache_control.clone()))
+            }
+            EmptyRasterTiles::NotFound => {
+                return Err(not_found(format!(
+                    "tile {address} of layer {:?} has no data",
+                    layer.id
+                )))
+            }
+        }
+    }
     Ok(Tile::hashed(bytes.into(), Encoding::Identity))
 }
 
@@ -244,6 +272,44 @@ async fn on_cpu_pool<T: Send + 'static>(
 
 /// Why a tile path names no tile: the status and the message for the client.
 type Rejection = (StatusCode, String);
+
+/// The image format an `Accept` value prefers among those rendered: the
+/// highest quality value, exact types over `image/*` over `*/*`, PNG on ties
+/// and when nothing matches.
+fn preferred_image(accept: Option<&str>) -> TileFormat {
+    let Some(accept) = accept else {
+        return TileFormat::Png;
+    };
+    let quality = |mime: &str| -> f32 {
+        let mut best: Option<(u8, f32)> = None;
+        for item in accept.split(',') {
+            let mut parts = item.split(';');
+            let range = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let specificity = match range.as_str() {
+                r if r == mime => 2,
+                "image/*" => 1,
+                "*/*" => 0,
+                _ => continue,
+            };
+            if best.is_none_or(|(s, _)| specificity > s) {
+                best = Some((specificity, q));
+            }
+        }
+        best.map_or(0.0, |(_, q)| q)
+    };
+    let mut chosen = (TileFormat::Png, 0.0);
+    for format in [TileFormat::Png, TileFormat::Webp, TileFormat::Jpeg] {
+        let q = quality(format.mime_type());
+        if q > chosen.1 {
+            chosen = (format, q);
+        }
+    }
+    chosen.0
+}
 
 /// A tile number: plain decimal digits ("+1", " 1" or "0x1" are not).
 fn number(s: &str, name: &str) -> Result<u32, Rejection> {
@@ -309,6 +375,7 @@ fn parse_address<'a>(
         col,
         row,
         format,
+        has_extension: ext.is_some(),
     })
 }
 
@@ -322,4 +389,28 @@ fn empty_vector_tile(layer: &Layer, settings: &Settings) -> Reply {
         ),
     };
     reply.header(header::CACHE_CONTROL, settings.cache_control.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_picks_the_preferred_rendered_format() {
+        assert_eq!(preferred_image(None), TileFormat::Png);
+        assert_eq!(
+            preferred_image(Some("image/webp,*/*;q=0.8")),
+            TileFormat::Webp
+        );
+        assert_eq!(
+            preferred_image(Some("image/jpeg;q=0.9, image/png;q=0.5")),
+            TileFormat::Jpeg
+        );
+        assert_eq!(preferred_image(Some("image/*")), TileFormat::Png);
+        assert_eq!(
+            preferred_image(Some("image/*, image/png;q=0")),
+            TileFormat::Webp
+        );
+        assert_eq!(preferred_image(Some("text/html")), TileFormat::Png);
+    }
 }
