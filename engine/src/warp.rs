@@ -15,12 +15,18 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::crs::{Crs, Transform};
 use crate::error::{Error, Result};
 use crate::source::cog::{Block, Cog, SampleType};
 
 /// Output pixels between two exactly transformed ones.
 pub const GRID_STEP: usize = 16;
+
+/// Output rows per parallel job: 64 rows of a 256-pixel tile keep every
+/// core busy without splitting work finer than a block's height.
+const ROWS_PER_JOB: usize = 64;
 
 /// How output pixels take their value from source pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,27 +99,34 @@ pub fn warp(cog: &Cog, cog_crs: &Crs, request: &Request, bands: &[usize]) -> Res
     let level = choose_level(cog, step);
     let factor_x = f64::from(cog.levels[0].width) / f64::from(cog.levels[level].width);
     let factor_y = f64::from(cog.levels[0].height) / f64::from(cog.levels[level].height);
-    let mut sampler = Sampler {
-        cog,
-        level,
-        bands,
-        alpha: alpha_band(cog),
-        blocks: Vec::new(),
-        // Output pixels per level pixel: above 1, the bilinear kernel
-        // widens to cover every source pixel, as gdalwarp's does.
-        radius: (step / factor_x).max(1.0),
-    };
     let mut pixels = vec![[0f32; 4]; w * h];
-    for (pixel, &(col, row)) in pixels.iter_mut().zip(&coords) {
-        if !col.is_finite() {
-            continue;
-        }
-        let (col, row) = (col / factor_x, row / factor_y);
-        *pixel = match request.resampling {
-            Resampling::Nearest => sampler.nearest(col, row)?,
-            Resampling::Bilinear => sampler.bilinear(col, row)?,
-        };
-    }
+    // Bands of rows in parallel (rayon), each with its own block list.
+    pixels
+        .par_chunks_mut(w * ROWS_PER_JOB)
+        .zip(coords.par_chunks(w * ROWS_PER_JOB))
+        .try_for_each(|(out, coords)| -> Result<()> {
+            let mut sampler = Sampler {
+                cog,
+                level,
+                bands,
+                alpha: alpha_band(cog),
+                blocks: Vec::new(),
+                // Output pixels per level pixel: above 1, the bilinear
+                // kernel widens to cover every source pixel, as gdalwarp's.
+                radius: (step / factor_x).max(1.0),
+            };
+            for (pixel, &(col, row)) in out.iter_mut().zip(coords) {
+                if !col.is_finite() {
+                    continue;
+                }
+                let (col, row) = (col / factor_x, row / factor_y);
+                *pixel = match request.resampling {
+                    Resampling::Nearest => sampler.nearest(col, row)?,
+                    Resampling::Bilinear => sampler.bilinear(col, row)?,
+                };
+            }
+            Ok(())
+        })?;
     Ok(Warped {
         width: w,
         height: h,
