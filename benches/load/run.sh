@@ -22,7 +22,6 @@ if [ "${TILES:-all}" = small ]; then OUT=$ROOT/target/bench/small; fi
 DURATION=${DURATION:-20}
 CONNECTIONS=${CONNECTIONS:-32}
 WARMUP=${WARMUP:-5}
-TICK_MS=$(awk "BEGIN { print 1000 / $(getconf CLK_TCK) }")
 
 cargo build --release -q -p tuilerie-server
 if [ ! -f "$OUT/parcels.pmtiles" ]; then
@@ -33,53 +32,14 @@ if [ ! -f "$OUT/parcels.pmtiles" ]; then
   fi
 fi
 
-# CPU ticks (utime + stime) of a process and its children.
-cpu_ticks() {
-  local total=0 pid
-  for pid in "$1" $(pgrep -P "$1" || true); do
-    # Fields after the ")" of comm: utime and stime are the 12th and 13th.
-    total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
-  done
-  echo "$total"
-}
+source benches/load/lib.sh
 
-wait_port() {
-  for _ in $(seq 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
-    sleep 0.1
-  done
-  echo "server on port $1 did not start" >&2
-  return 1
-}
-
-# measure NAME PID PORT: warm up, then one timed wrk run; prints a table row.
-measure() {
-  local name=$1 pid=$2 port=$3 urls="$OUT/urls-$1.txt"
-  wait_port "$port"
-  URLS=$urls wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s benches/load/urls.lua "http://127.0.0.1:$port" >/dev/null
-  local before after report
-  before=$(cpu_ticks "$pid")
-  report=$(URLS=$urls wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/load/urls.lua "http://127.0.0.1:$port")
-  after=$(cpu_ticks "$pid")
-  local requests rps p50 p99 errors
-  requests=$(echo "$report" | awk '/requests in/ { print $1 }')
-  rps=$(echo "$report" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
-  p50=$(echo "$report" | awk '$1 == "50%" { print $2 }')
-  p99=$(echo "$report" | awk '$1 == "99%" { print $2 }')
-  errors=$(echo "$report" | awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }')
-  awk -v n="$name" -v t=$((after - before)) -v ms="$TICK_MS" -v r="$requests" -v rps="$rps" \
-      -v p50="$p50" -v p99="$p99" -v e="$errors" \
-    'BEGIN { printf "| %s | %s | %s | %s | %.4f | %s\n", n, rps, p50, p99, t * ms / r, (e == "" ? "" : "errors: " e) }'
-}
-
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
-
-echo "| server | requests/s | p50 | p99 | server CPU ms/request |"
-echo "|---|---:|---:|---:|---:|"
+echo "| server | connections | requests/s | p50 | p99 | server CPU ms/request | RSS MiB |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 
 "$ROOT/target/release/tuilerie" serve "$OUT/parcels.pmtiles" --bind 127.0.0.1:3100 --log-level warn &
 pid=$!
-measure tuilerie "$pid" 3100
+measure tuilerie "$pid" 3100 "$OUT/urls-tuilerie.txt"
 stop "$pid"
 
 if command -v nginx >/dev/null && [ "${ENCODING:-gzip}" = gzip ]; then
@@ -107,13 +67,13 @@ http {
 CONF
   nginx -c "$OUT/nginx/nginx.conf" -g "daemon off;" &
   pid=$!
-  measure nginx "$pid" 3101
+  measure nginx "$pid" 3101 "$OUT/urls-nginx.txt"
   stop "$pid"
 fi
 
 if command -v martin >/dev/null; then
   RUST_LOG=error martin "$OUT/parcels.pmtiles" --listen-addresses 127.0.0.1:3102 >/dev/null 2>&1 &
   pid=$!
-  measure martin "$pid" 3102
+  measure martin "$pid" 3102 "$OUT/urls-martin.txt"
   stop "$pid"
 fi

@@ -114,6 +114,8 @@ pub fn warp(cog: &Cog, cog_crs: &Crs, request: &Request, bands: &[usize]) -> Res
                 // Output pixels per level pixel: above 1, the bilinear
                 // kernel widens to cover every source pixel, as gdalwarp's.
                 radius: (step / factor_x).max(1.0),
+                last: 0,
+                nodata: cog.nodata.map(|n| n as f32),
             };
             for (pixel, &(col, row)) in out.iter_mut().zip(coords) {
                 if !col.is_finite() {
@@ -234,11 +236,16 @@ struct Sampler<'a> {
     blocks: Vec<((u32, u32), Arc<Block>)>,
     /// Half-width of the bilinear (triangle) kernel, in level pixels.
     radius: f64,
+    /// Index in `blocks` of the block read last.
+    last: usize,
+    /// The file's nodata value as a sample.
+    nodata: Option<f32>,
 }
 
 impl Sampler<'_> {
     /// `[v0, v1, v2, alpha]` of source pixel (`col`, `row`) of the level,
     /// or `None` outside the image, where it is nodata, or transparent.
+    #[inline]
     fn pixel(&mut self, col: i64, row: i64) -> Result<Option<[f32; 4]>> {
         let l = &self.cog.levels[self.level];
         if col < 0 || row < 0 || col >= i64::from(l.width) || row >= i64::from(l.height) {
@@ -246,36 +253,39 @@ impl Sampler<'_> {
         }
         let (col, row) = (col as u32, row as u32);
         let key = (col / l.block_width, row / l.block_height);
-        let block = match self.blocks.iter().find(|(k, _)| *k == key) {
-            Some((_, b)) => Arc::clone(b),
-            None => {
-                let b = self.cog.read_block(self.level, key.0, key.1)?;
-                self.blocks.push((key, Arc::clone(&b)));
-                b
-            }
+        // Borrow the block rather than clone its Arc: a reference count
+        // touched per sample by every thread costs more than the sampling.
+        // Neighbouring samples mostly hit the block used last.
+        let index = match self.blocks.get(self.last) {
+            Some((k, _)) if *k == key => self.last,
+            _ => match self.blocks.iter().position(|(k, _)| *k == key) {
+                Some(i) => i,
+                None => {
+                    let b = self.cog.read_block(self.level, key.0, key.1)?;
+                    self.blocks.push((key, b));
+                    self.blocks.len() - 1
+                }
+            },
         };
+        self.last = index;
+        let block = &self.blocks[index].1;
         let (x, y) = (
             (col % l.block_width) as usize,
             (row % l.block_height) as usize,
         );
         let pixel = (y * block.width + x) * block.bands;
+        let n = self.bands.len();
         let mut out = [0f32; 4];
-        for (i, &band) in self.bands.iter().enumerate() {
-            out[i] = sample(&block, pixel + band);
+        for (o, &band) in out.iter_mut().zip(self.bands) {
+            *o = sample(block, pixel + band);
         }
         // GDAL treats a pixel as nodata when every band equals the value.
-        if let Some(nodata) = self.cog.nodata {
-            let nodata = nodata as f32;
-            if self
-                .bands
-                .iter()
-                .enumerate()
-                .all(|(i, _)| out[i] == nodata || (out[i].is_nan() && nodata.is_nan()))
-            {
+        if let Some(nodata) = self.nodata {
+            if out[..n].iter().all(|&v| v == nodata) {
                 return Ok(None);
             }
         }
-        if self.bands.iter().enumerate().any(|(i, _)| out[i].is_nan()) {
+        if out[..n].iter().any(|v| v.is_nan()) {
             return Ok(None);
         }
         out[3] = match self.alpha {
@@ -327,6 +337,7 @@ impl Sampler<'_> {
 }
 
 /// Sample `index` of a block as f32.
+#[inline]
 pub(crate) fn sample(block: &Block, index: usize) -> f32 {
     let size = block.sample_type.size();
     let b = &block.data[index * size..(index + 1) * size];

@@ -1,0 +1,121 @@
+//! Raster stages, one bench each: block decoding per compression (cache
+//! disabled so every read decodes), warping a 256² WebMercatorQuad tile,
+//! and encoding it. Run with `cargo bench -p tuilerie-benches --bench render`.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use tuilerie_benches::sample;
+use tuilerie_engine::crs::Crs;
+use tuilerie_engine::encode::encode;
+use tuilerie_engine::raster::RasterLayer;
+use tuilerie_engine::raster_style::StyleSpec;
+use tuilerie_engine::source::cog::Cog;
+use tuilerie_engine::source::SourceContext;
+use tuilerie_engine::warp::{Request, Resampling};
+use tuilerie_engine::TileFormat;
+
+const HALF: f64 = 20_037_508.342_789_244;
+
+fn tile_bbox(z: i32, x: f64, y: f64) -> [f64; 4] {
+    let size = 2.0 * HALF / 2f64.powi(z);
+    [
+        -HALF + x * size,
+        HALF - (y + 1.0) * size,
+        -HALF + (x + 1.0) * size,
+        HALF - y * size,
+    ]
+}
+
+fn decode(c: &mut Criterion) {
+    // A zero-byte cache keeps nothing: every read decodes.
+    let ctx = SourceContext::new(0);
+    let mut group = c.benchmark_group("decode_block");
+    for (name, file, level) in [
+        ("none_rgba_128", "usda_naip_128_none_z2.tif", 0),
+        ("lzw_rgba_256", "usda_naip_256_lzw_z3.tif", 0),
+        ("deflate_pred2_u16_256", "web.tif", 0),
+        (
+            "deflate_pred3_f32_128",
+            "ign_mns_hydro_0299_L93_float32_deflate_pred3_cog.tif",
+            0,
+        ),
+        ("zstd_rgba_16", "rgba8_cog.tiff", 0),
+        ("jpeg_ycbcr_128", "cog_rgb.tif", 0),
+        ("webp_rgba_512", "usda_naip_512_webp_z5.tif", 4),
+    ] {
+        let cog = Cog::open(&sample(&format!("cog/{file}")), ctx.clone()).expect("sample");
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(cog.read_block(level, 0, 0).expect("block")))
+        });
+    }
+    group.finish();
+}
+
+fn warp_and_encode(c: &mut Criterion) {
+    let ctx = SourceContext::new(256 << 20);
+    let mercator = Crs::from_epsg(3857).unwrap();
+    let naip = RasterLayer::open(
+        &sample("cog/usda_naip_256_lzw_z3.tif"),
+        ctx.clone(),
+        &StyleSpec::default(),
+    )
+    .unwrap();
+    let utm = RasterLayer::open(&sample("cog/cog_rgb.tif"), ctx, &StyleSpec::default()).unwrap();
+    let mut group = c.benchmark_group("warp_256");
+    for (name, layer, bbox, resampling) in [
+        (
+            "3857_to_3857_nearest",
+            &naip,
+            tile_bbox(18, 42710.0, 97342.0),
+            Resampling::Nearest,
+        ),
+        (
+            "3857_to_3857_bilinear",
+            &naip,
+            tile_bbox(18, 42710.0, 97342.0),
+            Resampling::Bilinear,
+        ),
+        (
+            "utm_to_3857_bilinear",
+            &utm,
+            tile_bbox(18, 54777.0, 100229.0),
+            Resampling::Bilinear,
+        ),
+    ] {
+        let request = Request {
+            bbox,
+            crs: &mercator,
+            width: 256,
+            height: 256,
+            resampling,
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(layer.render(&request).expect("render")))
+        });
+    }
+    group.finish();
+
+    let request = Request {
+        bbox: tile_bbox(18, 54777.0, 100229.0),
+        crs: &mercator,
+        width: 256,
+        height: 256,
+        resampling: Resampling::Bilinear,
+    };
+    let image = utm.render(&request).unwrap();
+    let mut group = c.benchmark_group("encode_256");
+    for (name, format) in [
+        ("png", TileFormat::Png),
+        ("jpeg", TileFormat::Jpeg),
+        ("webp_lossless", TileFormat::Webp),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(encode(&image, format, 85).expect("encode")))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decode, warp_and_encode);
+criterion_main!(benches);
