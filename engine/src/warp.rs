@@ -289,7 +289,7 @@ impl Sampler<'_> {
             return Ok(None);
         }
         out[3] = match self.alpha {
-            Some(a) => sample(&block, pixel + a),
+            Some(a) => sample(block, pixel + a),
             None => 255.0,
         };
         Ok((out[3] > 0.0).then_some(out))
