@@ -116,6 +116,8 @@ pub fn warp(cog: &Cog, cog_crs: &Crs, request: &Request, bands: &[usize]) -> Res
                 radius: (step / factor_x).max(1.0),
                 last: 0,
                 nodata: cog.nodata.map(|n| n as f32),
+                taps_x: Vec::new(),
+                taps_y: Vec::new(),
             };
             for (pixel, &(col, row)) in out.iter_mut().zip(coords) {
                 if !col.is_finite() {
@@ -240,9 +242,58 @@ struct Sampler<'a> {
     last: usize,
     /// The file's nodata value as a sample.
     nodata: Option<f32>,
+    /// Reused buffers of kernel taps (position, weight) per axis.
+    taps_x: Vec<(i64, f64)>,
+    taps_y: Vec<(i64, f64)>,
 }
 
 impl Sampler<'_> {
+    /// The index in `blocks` of block `key` of the level, read if needed.
+    #[inline]
+    fn block(&mut self, key: (u32, u32)) -> Result<usize> {
+        // Blocks are borrowed, not their Arc cloned per sample: a reference
+        // count touched per tap by every thread costs more than the tap.
+        // Neighbouring taps mostly hit the block used last.
+        if self.blocks.get(self.last).is_some_and(|(k, _)| *k == key) {
+            return Ok(self.last);
+        }
+        self.last = match self.blocks.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                let b = self.cog.read_block(self.level, key.0, key.1)?;
+                self.blocks.push((key, b));
+                self.blocks.len() - 1
+            }
+        };
+        Ok(self.last)
+    }
+
+    /// `[v0, v1, v2, alpha]` of pixel (`x`, `y`) of block `index`, or
+    /// `None` where it is nodata or transparent.
+    #[inline]
+    fn read(&self, index: usize, x: usize, y: usize) -> Option<[f32; 4]> {
+        let block = &self.blocks[index].1;
+        let pixel = (y * block.width + x) * block.bands;
+        let n = self.bands.len();
+        let mut out = [0f32; 4];
+        for (o, &band) in out.iter_mut().zip(self.bands) {
+            *o = sample(block, pixel + band);
+        }
+        // GDAL treats a pixel as nodata when every band equals the value.
+        if self
+            .nodata
+            .is_some_and(|nodata| out[..n].iter().all(|&v| v == nodata))
+            || out[..n].iter().any(|v| v.is_nan())
+        {
+            return None;
+        }
+        out[3] = match self.alpha {
+            Some(a) => sample(block, pixel + a),
+            None => 255.0,
+        };
+        (out[3] > 0.0).then_some(out)
+    }
+
     /// `[v0, v1, v2, alpha]` of source pixel (`col`, `row`) of the level,
     /// or `None` outside the image, where it is nodata, or transparent.
     #[inline]
@@ -252,47 +303,9 @@ impl Sampler<'_> {
             return Ok(None);
         }
         let (col, row) = (col as u32, row as u32);
-        let key = (col / l.block_width, row / l.block_height);
-        // Borrow the block rather than clone its Arc: a reference count
-        // touched per sample by every thread costs more than the sampling.
-        // Neighbouring samples mostly hit the block used last.
-        let index = match self.blocks.get(self.last) {
-            Some((k, _)) if *k == key => self.last,
-            _ => match self.blocks.iter().position(|(k, _)| *k == key) {
-                Some(i) => i,
-                None => {
-                    let b = self.cog.read_block(self.level, key.0, key.1)?;
-                    self.blocks.push((key, b));
-                    self.blocks.len() - 1
-                }
-            },
-        };
-        self.last = index;
-        let block = &self.blocks[index].1;
-        let (x, y) = (
-            (col % l.block_width) as usize,
-            (row % l.block_height) as usize,
-        );
-        let pixel = (y * block.width + x) * block.bands;
-        let n = self.bands.len();
-        let mut out = [0f32; 4];
-        for (o, &band) in out.iter_mut().zip(self.bands) {
-            *o = sample(block, pixel + band);
-        }
-        // GDAL treats a pixel as nodata when every band equals the value.
-        if let Some(nodata) = self.nodata {
-            if out[..n].iter().all(|&v| v == nodata) {
-                return Ok(None);
-            }
-        }
-        if out[..n].iter().any(|v| v.is_nan()) {
-            return Ok(None);
-        }
-        out[3] = match self.alpha {
-            Some(a) => sample(block, pixel + a),
-            None => 255.0,
-        };
-        Ok((out[3] > 0.0).then_some(out))
+        let (bw, bh) = (l.block_width, l.block_height);
+        let index = self.block((col / bw, row / bh))?;
+        Ok(self.read(index, (col % bw) as usize, (row % bh) as usize))
     }
 
     fn nearest(&mut self, col: f64, row: f64) -> Result<[f32; 4]> {
@@ -308,27 +321,58 @@ impl Sampler<'_> {
     fn bilinear(&mut self, col: f64, row: f64) -> Result<[f32; 4]> {
         let r = self.radius;
         let (x, y) = (col - 0.5, row - 0.5);
+        let taps = |c: f64, out: &mut Vec<(i64, f64)>| {
+            out.clear();
+            for p in (c - r).ceil() as i64..=(c + r).floor() as i64 {
+                let w = 1.0 - (p as f64 - c).abs() / r;
+                if w > 0.0 {
+                    out.push((p, w));
+                }
+            }
+        };
+        let (mut xs, mut ys) = (
+            std::mem::take(&mut self.taps_x),
+            std::mem::take(&mut self.taps_y),
+        );
+        taps(x, &mut xs);
+        taps(y, &mut ys);
         let mut sum = [0f64; 4];
         let (mut weight, mut total) = (0.0, 0.0);
-        for py in (y - r).ceil() as i64..=(y + r).floor() as i64 {
-            let wy = 1.0 - (py as f64 - y).abs() / r;
-            if wy <= 0.0 {
-                continue;
-            }
-            for px in (x - r).ceil() as i64..=(x + r).floor() as i64 {
-                let w = wy * (1.0 - (px as f64 - x).abs() / r);
-                if w <= 0.0 {
-                    continue;
+        let mut add = |p: Option<[f32; 4]>, w: f64| {
+            total += w;
+            if let Some(p) = p {
+                for (s, v) in sum.iter_mut().zip(p) {
+                    *s += w * f64::from(v);
                 }
-                total += w;
-                if let Some(p) = self.pixel(px, py)? {
-                    for (s, v) in sum.iter_mut().zip(p) {
-                        *s += w * f64::from(v);
-                    }
-                    weight += w;
+                weight += w;
+            }
+        };
+        let l = &self.cog.levels[self.level];
+        let (bw, bh) = (i64::from(l.block_width), i64::from(l.block_height));
+        let (x0, x1, y0, y1) = match (xs.first(), xs.last(), ys.first(), ys.last()) {
+            (Some(a), Some(b), Some(c), Some(d)) => (a.0, b.0, c.0, d.0),
+            _ => (0, -1, 0, -1),
+        };
+        let inside = x0 >= 0 && y0 >= 0 && x1 < i64::from(l.width) && y1 < i64::from(l.height);
+        if inside && x0 / bw == x1 / bw && y0 / bh == y1 / bh {
+            // Every tap in one block: find it once.
+            let index = self.block(((x0 / bw) as u32, (y0 / bh) as u32))?;
+            for &(py, wy) in &ys {
+                for &(px, wx) in &xs {
+                    add(
+                        self.read(index, (px % bw) as usize, (py % bh) as usize),
+                        wy * wx,
+                    );
+                }
+            }
+        } else {
+            for &(py, wy) in &ys {
+                for &(px, wx) in &xs {
+                    add(self.pixel(px, py)?, wy * wx);
                 }
             }
         }
+        (self.taps_x, self.taps_y) = (xs, ys);
         if weight < 1e-9 || weight < 0.5 * total {
             return Ok([0.0; 4]);
         }
