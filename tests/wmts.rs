@@ -155,3 +155,30 @@ async fn errors_are_ows_exception_reports_with_their_codes() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn service_metadata_comes_from_the_config_escaped() {
+    let config = r#"
+        [service]
+        title = "Géoplateforme R&D"
+        abstract = "Tuiles <ortho> de test"
+        keywords = ["ortho", "Lambert-93"]
+        access_constraints = "Licence Ouverte 2.0"
+        provider_name = "IGN"
+        provider_site = "https://www.ign.fr/"
+        contact_email = "contact@example.fr"
+    "#;
+    let server = TestServer::start(config, &[sample("webp2.pmtiles")]).await;
+    let xml = text(&server.get("/wmts/1.0.0/WMTSCapabilities.xml").await);
+    for needle in [
+        "<ows:Title>Géoplateforme R&amp;D</ows:Title>",
+        "<ows:Abstract>Tuiles &lt;ortho&gt; de test</ows:Abstract>",
+        "<ows:Keyword>Lambert-93</ows:Keyword>",
+        "<ows:AccessConstraints>Licence Ouverte 2.0</ows:AccessConstraints>",
+        "<ows:ProviderName>IGN</ows:ProviderName>",
+        "<ows:ProviderSite xlink:href=\"https://www.ign.fr/\"/>",
+        "<ows:ElectronicMailAddress>contact@example.fr</ows:ElectronicMailAddress>",
+    ] {
+        assert!(xml.contains(needle), "capabilities lack {needle}");
+    }
+}

@@ -45,6 +45,9 @@ pub struct ConfigFile {
     pub directory_cache_mib: Option<usize>,
     /// CPU jobs (tile decoding) running or queued at once; more answer 503.
     pub max_cpu_jobs: Option<usize>,
+    /// Who runs the service, for OGC capabilities documents.
+    #[serde(default)]
+    pub service: ServiceMetadata,
     /// TMS 2.0 JSON files of custom tile matrix sets, offered beside the
     /// registered ones.
     #[serde(default)]
@@ -60,6 +63,23 @@ pub enum EmptyVectorTiles {
     NoContent,
     /// `200 OK` with an empty body, for clients that reject 204.
     Empty,
+}
+
+/// The `[service]` table: what OGC capabilities say about the service
+/// (OWS Common 1.1 ServiceIdentification and ServiceProvider).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceMetadata {
+    pub title: Option<String>,
+    #[serde(rename = "abstract")]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    pub fees: Option<String>,
+    pub access_constraints: Option<String>,
+    pub provider_name: Option<String>,
+    pub provider_site: Option<String>,
+    pub contact_email: Option<String>,
 }
 
 /// The answer to a rendered raster tile that is fully transparent.

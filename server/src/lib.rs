@@ -43,6 +43,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// CPU jobs (tile decoding) running or queued at once.
     pub max_cpu_jobs: usize,
+    /// What capabilities documents say about the service.
+    pub service: config::ServiceMetadata,
 }
 
 impl Settings {
@@ -62,6 +64,7 @@ impl Settings {
                 .as_ref()
                 .map(|u| u.trim_end_matches('/').to_owned()),
             max_cpu_jobs: config.max_cpu_jobs.unwrap_or(DEFAULT_MAX_JOBS),
+            service: config.service.clone(),
         }
     }
 }

@@ -17,6 +17,7 @@ use tuilerie_engine::tms::{CornerOfOrigin, TileMatrixSet};
 use tuilerie_engine::{Layer, TileFormat};
 
 use super::xyz;
+use crate::config::ServiceMetadata;
 use crate::reply::Reply;
 use crate::AppState;
 
@@ -449,6 +450,53 @@ fn formats(layer: &Layer) -> Vec<TileFormat> {
     }
 }
 
+/// ServiceIdentification and ServiceProvider (OWS Common 1.1 §7.4) from the
+/// `[service]` configuration.
+fn service_metadata(xml: &mut String, service: &ServiceMetadata) {
+    let element = |xml: &mut String, name: &str, value: &Option<String>| {
+        if let Some(v) = value {
+            let _ = write!(xml, "<ows:{name}>{}</ows:{name}>", escape(v));
+        }
+    };
+    xml.push_str("<ows:ServiceIdentification>");
+    element(
+        xml,
+        "Title",
+        &Some(service.title.clone().unwrap_or_else(|| "Tuilerie".into())),
+    );
+    element(xml, "Abstract", &service.summary);
+    if !service.keywords.is_empty() {
+        xml.push_str("<ows:Keywords>");
+        for k in &service.keywords {
+            let _ = write!(xml, "<ows:Keyword>{}</ows:Keyword>", escape(k));
+        }
+        xml.push_str("</ows:Keywords>");
+    }
+    xml.push_str("<ows:ServiceType>OGC WMTS</ows:ServiceType><ows:ServiceTypeVersion>1.0.0</ows:ServiceTypeVersion>");
+    element(xml, "Fees", &service.fees);
+    element(xml, "AccessConstraints", &service.access_constraints);
+    xml.push_str("</ows:ServiceIdentification>\n");
+    if service.provider_name.is_some()
+        || service.provider_site.is_some()
+        || service.contact_email.is_some()
+    {
+        xml.push_str("<ows:ServiceProvider>");
+        element(xml, "ProviderName", &service.provider_name);
+        if let Some(site) = &service.provider_site {
+            let _ = write!(xml, "<ows:ProviderSite xlink:href=\"{}\"/>", escape(site));
+        }
+        xml.push_str("<ows:ServiceContact>");
+        if let Some(email) = &service.contact_email {
+            let _ = write!(
+                xml,
+                "<ows:ContactInfo><ows:Address><ows:ElectronicMailAddress>{}</ows:ElectronicMailAddress></ows:Address></ows:ContactInfo>",
+                escape(email)
+            );
+        }
+        xml.push_str("</ows:ServiceContact></ows:ServiceProvider>\n");
+    }
+}
+
 /// The capabilities document (WMTS 1.0.0 §7.1).
 fn capabilities(state: &AppState, base: &str) -> Reply {
     let kvp = escape(&format!("{base}/wmts?"));
@@ -457,10 +505,10 @@ fn capabilities(state: &AppState, base: &str) -> Reply {
         xml,
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <Capabilities xmlns="http://www.opengis.net/wmts/1.0" xmlns:ows="http://www.opengis.net/ows/1.1" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.opengis.net/wmts/1.0 http://schemas.opengis.net/wmts/1.0/wmtsGetCapabilities_response.xsd" version="1.0.0">
-<ows:ServiceIdentification><ows:Title>Tuilerie</ows:Title><ows:ServiceType>OGC WMTS</ows:ServiceType><ows:ServiceTypeVersion>1.0.0</ows:ServiceTypeVersion></ows:ServiceIdentification>
-<ows:OperationsMetadata>
 "#
     );
+    service_metadata(&mut xml, &state.settings.service);
+    xml.push_str("<ows:OperationsMetadata>\n");
     for op in ["GetCapabilities", "GetTile"] {
         let _ = writeln!(
             xml,
