@@ -129,6 +129,32 @@ fn every_sample_geotiff_reads_as_gdal_reads_it() {
         assert_eq!(cog.nodata, r["nodata"].as_f64(), "{name}: nodata");
 
         check_window(&cog, 0, &r["full"], name, lossy);
+        if let Some(mask) = r.get("mask_sha256") {
+            // The whole mask, block by block, row by row.
+            let l = &cog.levels[0];
+            let (w, h) = (l.width as usize, l.height as usize);
+            let mut full = vec![0u8; w * h];
+            let (across, down) = l.blocks();
+            for by in 0..down {
+                for bx in 0..across {
+                    let block = cog.read_mask_block(0, bx, by).unwrap().expect("a mask");
+                    for y in 0..block.rows {
+                        for x in 0..block.width {
+                            let (gx, gy) =
+                                (bx as usize * block.width + x, by as usize * block.rows + y);
+                            if gx < w && gy < h {
+                                full[gy * w + gx] = block.data[y * block.width + x];
+                            }
+                        }
+                    }
+                }
+            }
+            assert_eq!(sha256(&full), *mask, "{name}: mask differs from GDAL's");
+            assert!(
+                full.contains(&0) && full.contains(&255),
+                "{name}: mask is uniform"
+            );
+        }
         if let Some(overview) = r.get("smallest_overview") {
             check_window(&cog, cog.levels.len() - 1, overview, name, lossy);
         }

@@ -123,5 +123,5 @@ fn tiles_match_gdalwarp() {
         compared += 1;
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(compared, 9, "reference tiles compared");
+    assert_eq!(compared, 10, "reference tiles compared");
 }

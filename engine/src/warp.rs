@@ -111,6 +111,7 @@ pub fn warp(cog: &Cog, cog_crs: &Crs, request: &Request, bands: &[usize]) -> Res
                 bands,
                 alpha: alpha_band(cog),
                 blocks: Vec::new(),
+                masks: Vec::new(),
                 // Output pixels per level pixel: above 1, the bilinear
                 // kernel widens to cover every source pixel, as gdalwarp's.
                 radius: (step / factor_x).max(1.0),
@@ -236,6 +237,8 @@ struct Sampler<'a> {
     /// The source's alpha band, if it has one.
     alpha: Option<usize>,
     blocks: Vec<((u32, u32), Arc<Block>)>,
+    /// The mask block of each of `blocks`, where the level has a mask.
+    masks: Vec<Option<Arc<Block>>>,
     /// Half-width of the bilinear (triangle) kernel, in level pixels.
     radius: f64,
     /// Index in `blocks` of the block read last.
@@ -261,7 +264,9 @@ impl Sampler<'_> {
             Some(i) => i,
             None => {
                 let b = self.cog.read_block(self.level, key.0, key.1)?;
+                let mask = self.cog.read_mask_block(self.level, key.0, key.1)?;
                 self.blocks.push((key, b));
+                self.masks.push(mask);
                 self.blocks.len() - 1
             }
         };
@@ -273,6 +278,13 @@ impl Sampler<'_> {
     #[inline]
     fn read(&self, index: usize, x: usize, y: usize) -> Option<[f32; 4]> {
         let block = &self.blocks[index].1;
+        // The per-dataset mask, where the file has one, says no data first.
+        if self.masks[index]
+            .as_ref()
+            .is_some_and(|m| m.data[y * m.width + x] == 0)
+        {
+            return None;
+        }
         let pixel = (y * block.width + x) * block.bands;
         let n = self.bands.len();
         let mut out = [0f32; 4];

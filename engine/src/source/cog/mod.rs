@@ -12,8 +12,8 @@
 //! predictors 2 and 3; 8-, 16-, 32- and 64-bit integer and float samples;
 //! GeoKeys to an EPSG code; ModelTiepoint+ModelPixelScale or
 //! ModelTransformation; GDAL_NODATA; JPEG (with JPEGTables, YCbCr to RGB)
-//! and WebP blocks of 8-bit samples. Not yet: the 1-bit per-dataset masks
-//! (skipped) and LERC (refused by name).
+//! and WebP blocks of 8-bit samples; 1-bit per-dataset masks. Not yet:
+//! LERC (refused by name).
 
 mod decode;
 mod geo;
@@ -80,6 +80,8 @@ pub struct Level {
     predictor: u64,
     /// Tiles (all blocks whole) or strips (the last one may be short).
     tiled: bool,
+    /// A 1-bit transparency mask: rows of packed bits, decoded to 0 or 255.
+    one_bit: bool,
     /// Samples per pixel, stored together (chunky) or as planes.
     samples: usize,
     planar: bool,
@@ -122,6 +124,9 @@ pub struct Cog {
     order: ByteOrder,
     /// Full resolution first, then overviews, largest first.
     pub levels: Vec<Level>,
+    /// The per-dataset mask (TIFF 6.0 §8 transparency mask) of each level,
+    /// where the file has one with the level's size and blocks.
+    masks: Vec<Option<Level>>,
     pub bands: usize,
     pub sample_type: SampleType,
     pub epsg: Option<u32>,
@@ -148,18 +153,22 @@ impl Cog {
         };
         let first = &ifds[0];
         let mut levels = Vec::new();
+        let mut mask_levels: Vec<Level> = Vec::new();
         for (i, d) in ifds.iter().enumerate() {
             let kind = d.uint(NEW_SUBFILE_TYPE).unwrap_or(0);
-            // Masks are not read yet; thumbnails and other pages are not
-            // part of the pyramid.
-            if kind & TRANSPARENCY_MASK != 0 || (i > 0 && kind & REDUCED_RESOLUTION == 0) {
+            // Thumbnails and other pages are not part of the pyramid.
+            if i > 0 && kind & (REDUCED_RESOLUTION | TRANSPARENCY_MASK) == 0 {
                 continue;
             }
             let level = parse_level(d, data.len() as u64).map_err(|e| match e {
                 LevelError::Unsupported(e) => unsupported(format!("directory {i}: {e}")),
                 LevelError::Corrupt(e) => corrupt(format!("directory {i}: {e}")),
             })?;
-            levels.push(level);
+            if kind & TRANSPARENCY_MASK != 0 {
+                mask_levels.push(level);
+            } else {
+                levels.push(level);
+            }
         }
         if levels.is_empty() {
             return Err(corrupt(
@@ -177,6 +186,19 @@ impl Cog {
             )));
         }
         levels[1..].sort_by_key(|l| std::cmp::Reverse(u64::from(l.width) * u64::from(l.height)));
+        // A mask serves the level of its size when it shares its blocks.
+        let masks = levels
+            .iter()
+            .map(|l| {
+                mask_levels
+                    .iter()
+                    .find(|m| {
+                        (m.width, m.height, m.block_width, m.block_height)
+                            == (l.width, l.height, l.block_width, l.block_height)
+                    })
+                    .cloned()
+            })
+            .collect();
         let nodata = first
             .ascii(GDAL_NODATA)
             .and_then(|s| s.trim().parse::<f64>().ok());
@@ -187,6 +209,7 @@ impl Cog {
             data,
             order,
             levels,
+            masks,
             bands,
             sample_type,
             nodata,
@@ -210,6 +233,21 @@ impl Cog {
         Ok(self.ctx.cog_blocks.insert(key, block))
     }
 
+    /// Block (`col`, `row`) of the mask of `level`: one byte per pixel, 0
+    /// (no data) or 255; `None` when the level has no mask.
+    pub fn read_mask_block(&self, level: usize, col: u32, row: u32) -> Result<Option<Arc<Block>>> {
+        let Some(Some(mask)) = self.masks.get(level) else {
+            return Ok(None);
+        };
+        // Mask blocks share the cache, apart from the image's by the level key.
+        let key = (self.serial, 0x8000 | level as u16, col, row);
+        if let Some(block) = self.ctx.cog_blocks.get(&key) {
+            return Ok(Some(block));
+        }
+        let block = self.decode(mask, col, row)?;
+        Ok(Some(self.ctx.cog_blocks.insert(key, block)))
+    }
+
     fn decode(&self, l: &Level, col: u32, row: u32) -> Result<Block> {
         let (across, down) = l.blocks();
         if col >= across || row >= down {
@@ -227,12 +265,18 @@ impl Cog {
             l.block_height.min(l.height - row * l.block_height)
         } as usize;
         let planes = if l.planar { l.samples } else { 1 };
+        // A 1-bit mask row is width / 8 bytes, rounded up (TIFF 6.0 §3).
+        let row_units = if l.one_bit {
+            (l.block_width as usize).div_ceil(8)
+        } else {
+            l.block_width as usize
+        };
         let layout = |samples| Layout {
             compression: l.compression,
             predictor: l.predictor,
             sample_type: l.sample_type,
             order: self.order,
-            width: l.block_width as usize,
+            width: row_units,
             rows,
             samples,
             jpeg_tables: l.jpeg_tables.as_deref(),
@@ -250,13 +294,19 @@ impl Cog {
             if len == 0 {
                 // A sparse block (GDAL's SPARSE_OK): nodata, else zeros.
                 let fill = l.sample_type.to_ne_bytes(self.nodata.unwrap_or(0.0));
-                decoded.push(fill.repeat(rows * l.block_width as usize * samples));
+                decoded.push(fill.repeat(rows * row_units * samples));
                 continue;
             }
             let raw = &self.data[offset as usize..(offset + len) as usize];
             decoded.push(decode_block(raw, &layout(samples)).map_err(corrupt)?);
         }
-        let data = if planes == 1 {
+        let data = if l.one_bit {
+            unpack_bits(
+                &decoded.pop().unwrap_or_default(),
+                l.block_width as usize,
+                row_units,
+            )
+        } else if planes == 1 {
             decoded.pop().unwrap_or_default()
         } else {
             interleave(&decoded, l.sample_type.size())
@@ -269,6 +319,23 @@ impl Cog {
             data,
         })
     }
+}
+
+/// Rows of packed bits (most significant first) into one byte per pixel:
+/// 255 where the bit is set, 0 elsewhere.
+fn unpack_bits(packed: &[u8], width: usize, row_bytes: usize) -> Vec<u8> {
+    packed
+        .chunks_exact(row_bytes)
+        .flat_map(|row| {
+            (0..width).map(move |x| {
+                if row[x / 8] & (0x80 >> (x % 8)) != 0 {
+                    255
+                } else {
+                    0
+                }
+            })
+        })
+        .collect()
 }
 
 /// Planes (one band each) into pixel-interleaved samples.
@@ -305,7 +372,13 @@ fn parse_level(d: &Ifd, file_len: u64) -> std::result::Result<Level, LevelError>
     let format = d.uint(SAMPLE_FORMAT).unwrap_or(1);
     let compression = Compression::from_code(d.uint(COMPRESSION).unwrap_or(1))
         .map_err(LevelError::Unsupported)?;
-    let sample_type = SampleType::from_tags(bits, format).map_err(LevelError::Unsupported)?;
+    // A transparency mask is 1-bit; its rows unpack to bytes.
+    let one_bit = bits == 1 && samples == 1;
+    let sample_type = if one_bit {
+        SampleType::U8
+    } else {
+        SampleType::from_tags(bits, format).map_err(LevelError::Unsupported)?
+    };
     let tiled = d.uint(TILE_WIDTH).is_some();
     let (block_width, block_height, offsets, counts) =
         match (d.uint(TILE_WIDTH), d.uint(TILE_LENGTH)) {
@@ -372,6 +445,7 @@ fn parse_level(d: &Ifd, file_len: u64) -> std::result::Result<Level, LevelError>
         compression,
         predictor: d.uint(PREDICTOR).unwrap_or(1),
         tiled,
+        one_bit,
         samples: samples as usize,
         planar,
         sample_type,
