@@ -24,6 +24,9 @@ pub struct LayerSpec {
     pub attribution: Option<String>,
     pub minzoom: Option<u8>,
     pub maxzoom: Option<u8>,
+    /// GeoTIFF rendering (ignored for archives): near, bilinear, cubic,
+    /// average.
+    pub resampling: Option<String>,
     /// GeoTIFF styling (ignored for archives): 1-based bands to show.
     pub bands: Option<Vec<usize>>,
     /// GeoTIFF styling: `[min, max]` per shown band, mapped to 0–255.
@@ -39,6 +42,7 @@ impl LayerSpec {
     /// The styling options of a GeoTIFF layer.
     pub fn style(&self) -> crate::raster_style::StyleSpec {
         crate::raster_style::StyleSpec {
+            resampling: self.resampling.clone(),
             bands: self.bands.clone(),
             rescale: self.rescale.clone(),
             colormap: self.colormap.clone(),

@@ -11,7 +11,7 @@ use crate::raster_style::{Style, StyleSpec};
 use crate::source::cog::Cog;
 use crate::source::SourceContext;
 use crate::tile::TileFormat;
-use crate::warp::{warp, Request, Rgba};
+use crate::warp::{warp, Request, Resampling, Rgba};
 
 /// WebMercatorQuad's cell size at zoom 0, metres.
 const WEB_MERCATOR_Z0_CELL: f64 = 156_543.033_928_041;
@@ -21,6 +21,8 @@ pub struct RasterLayer {
     pub cog: Cog,
     pub crs: Crs,
     style: Style,
+    /// How tiles of this layer are resampled.
+    pub resampling: Resampling,
     metadata: TileSetMetadata,
 }
 
@@ -38,6 +40,15 @@ impl RasterLayer {
         let style = Style::new(&cog, spec).map_err(|e| Error::InvalidRequest {
             detail: format!("{}: {e}", path.display()),
         })?;
+        let resampling = match &spec.resampling {
+            None => Resampling::Bilinear,
+            Some(name) => Resampling::named(name).ok_or_else(|| Error::InvalidRequest {
+                detail: format!(
+                    "{}: resampling {name:?}: choose near, bilinear, cubic or average",
+                    path.display()
+                ),
+            })?,
+        };
         let epsg = cog
             .epsg
             .ok_or_else(|| unsupported("no EPSG code in the GeoKeys".into()))?;
@@ -83,6 +94,7 @@ impl RasterLayer {
             cog,
             crs,
             style,
+            resampling,
             metadata,
         })
     }

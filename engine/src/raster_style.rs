@@ -7,9 +7,12 @@ use crate::error::{Error, Result};
 use crate::source::cog::{Cog, SampleType};
 use crate::warp::{alpha_band, Rgba, Warped};
 
-/// How a layer's values become colours, as configured.
+/// How a layer's pixels are resampled and coloured, as configured.
 #[derive(Debug, Clone, Default)]
 pub struct StyleSpec {
+    /// GDAL's name of the resampling: near, bilinear (default), cubic,
+    /// average.
+    pub resampling: Option<String>,
     /// 1-based bands to show: one (grey or colormap) or three (RGB).
     pub bands: Option<Vec<usize>>,
     /// `[min, max]` per shown band, mapped linearly to 0–255.

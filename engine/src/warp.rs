@@ -32,7 +32,27 @@ const ROWS_PER_JOB: usize = 64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resampling {
     Nearest,
+    /// Triangle kernel, widened when reducing (gdalwarp's `bilinear`).
     Bilinear,
+    /// Keys cubic convolution (a = -0.5), widened when reducing.
+    Cubic,
+    /// Mean of the source pixels under the output pixel, weighted by the
+    /// area each contributes.
+    Average,
+}
+
+impl Resampling {
+    /// The method named as GDAL names it (`near`, `bilinear`, `cubic`,
+    /// `average`).
+    pub fn named(name: &str) -> Option<Self> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "near" | "nearest" => Resampling::Nearest,
+            "bilinear" => Resampling::Bilinear,
+            "cubic" => Resampling::Cubic,
+            "average" => Resampling::Average,
+            _ => return None,
+        })
+    }
 }
 
 /// Warped data: per pixel up to three band values and an alpha (0–255,
@@ -127,7 +147,7 @@ pub fn warp(cog: &Cog, cog_crs: &Crs, request: &Request, bands: &[usize]) -> Res
                 let (col, row) = (col / factor_x, row / factor_y);
                 *pixel = match request.resampling {
                     Resampling::Nearest => sampler.nearest(col, row)?,
-                    Resampling::Bilinear => sampler.bilinear(col, row)?,
+                    method => sampler.kernel(col, row, method)?,
                 };
             }
             Ok(())
@@ -326,28 +346,44 @@ impl Sampler<'_> {
             .unwrap_or([0.0; 4]))
     }
 
-    /// Bilinear: a triangle kernel over the valid pixel centres within
-    /// `radius` (the four nearest when not reducing), weights renormalised
-    /// over the valid ones; no data when the valid ones carry less than
-    /// half the kernel's weight, as GDAL decides at nodata edges.
-    fn bilinear(&mut self, col: f64, row: f64) -> Result<[f32; 4]> {
-        let r = self.radius;
-        let (x, y) = (col - 0.5, row - 0.5);
-        let taps = |c: f64, out: &mut Vec<(i64, f64)>| {
-            out.clear();
-            for p in (c - r).ceil() as i64..=(c + r).floor() as i64 {
-                let w = 1.0 - (p as f64 - c).abs() / r;
-                if w > 0.0 {
-                    out.push((p, w));
-                }
-            }
+    /// The source pixels (index, weight) along one axis for an output
+    /// pixel centred at `c` (level pixel coordinates, pixel `p` covering
+    /// `[p, p + 1)`), `scale` output-to-source pixels (at least 1).
+    fn taps(method: Resampling, c: f64, scale: f64, out: &mut Vec<(i64, f64)>) {
+        out.clear();
+        let (from, to) = match method {
+            Resampling::Average => (c - scale / 2.0, c + scale / 2.0),
+            Resampling::Cubic => (c - 0.5 - 2.0 * scale, c - 0.5 + 2.0 * scale),
+            _ => (c - 0.5 - scale, c - 0.5 + scale),
         };
+        for p in from.floor() as i64..=to.ceil() as i64 {
+            // Distance from the pixel centre, in kernel units.
+            let d = ((p as f64 + 0.5 - c) / scale).abs();
+            let w = match method {
+                Resampling::Average => (to.min(p as f64 + 1.0) - from.max(p as f64)).max(0.0),
+                // Keys (1981), a = -0.5, as GDAL's cubic.
+                Resampling::Cubic if d < 1.0 => (1.5 * d - 2.5) * d * d + 1.0,
+                Resampling::Cubic if d < 2.0 => ((-0.5 * d + 2.5) * d - 4.0) * d + 2.0,
+                Resampling::Cubic => 0.0,
+                _ => 1.0 - d,
+            };
+            if w.abs() > 1e-12 && (w > 0.0 || method == Resampling::Cubic) {
+                out.push((p, w));
+            }
+        }
+    }
+
+    /// A kernel resampling (bilinear, cubic, average) over the valid pixels
+    /// under it, weights renormalised over the valid ones; no data when
+    /// the valid ones carry less than half the kernel's weight, as GDAL
+    /// decides at nodata edges.
+    fn kernel(&mut self, col: f64, row: f64, method: Resampling) -> Result<[f32; 4]> {
         let (mut xs, mut ys) = (
             std::mem::take(&mut self.taps_x),
             std::mem::take(&mut self.taps_y),
         );
-        taps(x, &mut xs);
-        taps(y, &mut ys);
+        Self::taps(method, col, self.radius, &mut xs);
+        Self::taps(method, row, self.radius, &mut ys);
         let mut sum = [0f64; 4];
         let (mut weight, mut total) = (0.0, 0.0);
         let mut add = |p: Option<[f32; 4]>, w: f64| {
@@ -385,7 +421,7 @@ impl Sampler<'_> {
             }
         }
         (self.taps_x, self.taps_y) = (xs, ys);
-        if weight < 1e-9 || weight < 0.5 * total {
+        if weight.abs() < 1e-9 || weight < 0.5 * total {
             return Ok([0.0; 4]);
         }
         Ok(sum.map(|v| (v / weight) as f32))

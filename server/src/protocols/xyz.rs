@@ -13,7 +13,7 @@ use tuilerie_engine::crs::Crs;
 use tuilerie_engine::encode::{encode, DEFAULT_JPEG_QUALITY};
 use tuilerie_engine::raster::RasterLayer;
 use tuilerie_engine::source::LayerSource;
-use tuilerie_engine::warp::{Request, Resampling};
+use tuilerie_engine::warp::Request;
 use tuilerie_engine::{Encoding, Layer, Tile, TileCoord, TileFormat};
 
 use crate::cpu_pool::Overloaded;
@@ -197,13 +197,14 @@ async fn rendered(
     }
     let (width, height) = (matrix.tile_width as usize, matrix.tile_height as usize);
     let (raster, format) = (Arc::clone(raster), address.format);
+    let resampling = raster.resampling;
     let job = move || {
         let request = Request {
             bbox,
             crs: &crs,
             width,
             height,
-            resampling: Resampling::Bilinear,
+            resampling,
         };
         let image = raster.render(&request)?;
         let empty = image.is_empty();
