@@ -1,5 +1,6 @@
-//! Encoding rendered images: PNG (RGBA, or RGB when fully opaque: a quarter
-//! smaller), JPEG (quality configurable, transparency dropped) and WebP
+//! Encoding rendered images: PNG in the smallest colour type that holds
+//! the tile exactly (grey when opaque and grey, paletted up to 256 colours,
+//! else RGB when opaque, else RGBA), JPEG (transparency dropped) and WebP
 //! (lossless, the only WebP `image-webp` writes; lossy WebP would need
 //! libwebp).
 
@@ -31,16 +32,37 @@ pub fn encode(image: &Rgba, format: TileFormat, jpeg_quality: u8) -> Result<Vec<
     match format {
         TileFormat::Png => {
             let mut encoder = png::Encoder::new(&mut out, w, h);
-            encoder.set_color(if opaque {
-                png::ColorType::Rgb
-            } else {
-                png::ColorType::Rgba
-            });
             // Fast deflate: tiles are encoded per request; size matters less
             // than the CPU it takes.
             encoder.set_compression(png::Compression::Fast);
+            let grey = opaque
+                && image
+                    .data
+                    .chunks_exact(4)
+                    .all(|p| p[0] == p[1] && p[1] == p[2]);
+            let data = if grey {
+                encoder.set_color(png::ColorType::Grayscale);
+                image.data.chunks_exact(4).map(|p| p[0]).collect()
+            } else if let Some((palette, indices)) = palette(&image.data) {
+                encoder.set_color(png::ColorType::Indexed);
+                encoder.set_palette(
+                    palette
+                        .iter()
+                        .flat_map(|c| [c[0], c[1], c[2]])
+                        .collect::<Vec<_>>(),
+                );
+                if !opaque {
+                    encoder.set_trns(palette.iter().map(|c| c[3]).collect::<Vec<_>>());
+                }
+                indices
+            } else if opaque {
+                encoder.set_color(png::ColorType::Rgb);
+                rgb()
+            } else {
+                encoder.set_color(png::ColorType::Rgba);
+                image.data.clone()
+            };
             let mut writer = encoder.write_header().map_err(|e| failed(e.to_string()))?;
-            let data = if opaque { rgb() } else { image.data.clone() };
             writer
                 .write_image_data(&data)
                 .map_err(|e| failed(e.to_string()))?;
@@ -66,6 +88,30 @@ pub fn encode(image: &Rgba, format: TileFormat, jpeg_quality: u8) -> Result<Vec<
     Ok(out)
 }
 
+/// The image as at most 256 colours and one index per pixel, or `None`
+/// when it has more (photographs give up within the first few hundred
+/// pixels, so the attempt costs little).
+fn palette(rgba: &[u8]) -> Option<(Vec<[u8; 4]>, Vec<u8>)> {
+    let mut colours: Vec<[u8; 4]> = Vec::new();
+    let mut lookup: std::collections::HashMap<[u8; 4], u8> = std::collections::HashMap::new();
+    let mut indices = Vec::with_capacity(rgba.len() / 4);
+    for p in rgba.chunks_exact(4) {
+        let c = [p[0], p[1], p[2], p[3]];
+        let index = match lookup.get(&c) {
+            Some(&i) => i,
+            None if colours.len() == 256 => return None,
+            None => {
+                let i = colours.len() as u8;
+                colours.push(c);
+                lookup.insert(c, i);
+                i
+            }
+        };
+        indices.push(index);
+    }
+    Some((colours, indices))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,22 +126,50 @@ mod tests {
         }
     }
 
+    /// Decodes a PNG to RGBA, and says the colour type it was stored in.
+    fn decode(bytes: &[u8]) -> (png::ColorType, Vec<u8>) {
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        decoder.set_transformations(png::Transformations::EXPAND);
+        let mut reader = decoder.read_info().unwrap();
+        let stored = reader.info().color_type;
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let rgba = match info.color_type {
+            png::ColorType::Rgba => buf,
+            png::ColorType::Rgb => buf
+                .chunks_exact(3)
+                .flat_map(|p| [p[0], p[1], p[2], 255])
+                .collect(),
+            png::ColorType::Grayscale => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
+            other => panic!("{other:?}"),
+        };
+        (stored, rgba)
+    }
+
     #[test]
-    fn png_round_trips_and_drops_alpha_only_when_opaque() {
-        for alpha in [255, 100] {
-            let bytes = encode(&image(alpha), TileFormat::Png, 85).unwrap();
-            let mut reader = png::Decoder::new(std::io::Cursor::new(&bytes))
-                .read_info()
-                .unwrap();
-            let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-            let info = reader.next_frame(&mut buf).unwrap();
-            let expected = if alpha == 255 {
-                png::ColorType::Rgb
-            } else {
-                png::ColorType::Rgba
-            };
-            assert_eq!(info.color_type, expected);
-            assert_eq!(buf[..3], [0, 0, 255]);
+    fn png_takes_the_smallest_exact_colour_type() {
+        let many = |alpha: u8| Rgba {
+            width: 32,
+            height: 32,
+            data: (0..32 * 32u32)
+                .flat_map(|i| [i as u8, (i / 4) as u8, 7, alpha])
+                .collect(),
+        };
+        let grey = Rgba {
+            width: 16,
+            height: 8,
+            data: (0..128u8).flat_map(|i| [i, i, i, 255]).collect(),
+        };
+        for (img, stored) in [
+            (image(255), png::ColorType::Indexed),
+            (image(100), png::ColorType::Indexed),
+            (grey, png::ColorType::Grayscale),
+            (many(255), png::ColorType::Rgb),
+            (many(100), png::ColorType::Rgba),
+        ] {
+            let (got, rgba) = decode(&encode(&img, TileFormat::Png, 85).unwrap());
+            assert_eq!(got, stored);
+            assert_eq!(rgba, img.data, "{stored:?} must round-trip exactly");
         }
     }
 
