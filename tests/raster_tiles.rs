@@ -324,3 +324,22 @@ async fn tiles_without_extension_follow_accept_and_empty_tiles_follow_the_config
         assert_eq!(server.get(path).await.status, StatusCode::OK, "{setting}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jpeg_quality_is_configurable() {
+    let tile = "/usda_naip_256_lzw_z3/18/42710/97342.jpg";
+    let mut sizes = Vec::new();
+    for quality in [20, 95] {
+        let config = format!("jpeg_quality = {quality}");
+        let server = TestServer::start(&config, &[sample("cog/usda_naip_256_lzw_z3.tif")]).await;
+        let r = server.get(tile).await;
+        assert_eq!(r.header("content-type"), Some("image/jpeg"));
+        sizes.push(r.body.len());
+    }
+    assert!(
+        sizes[0] < sizes[1],
+        "quality 20 gives {} bytes, 95 gives {}",
+        sizes[0],
+        sizes[1]
+    );
+}

@@ -43,6 +43,10 @@ pub struct ConfigFile {
     pub public_url: Option<String>,
     /// Bound of the PMTiles leaf-directory cache, in MiB.
     pub directory_cache_mib: Option<usize>,
+    /// Bound of the decoded GeoTIFF block cache, in MiB.
+    pub block_cache_mib: Option<usize>,
+    /// Quality (1–100) of rendered JPEG tiles.
+    pub jpeg_quality: Option<u8>,
     /// CPU jobs (tile decoding) running or queued at once; more answer 503.
     pub max_cpu_jobs: Option<usize>,
     /// Who runs the service, for OGC capabilities documents.
@@ -176,6 +180,9 @@ impl ConfigFile {
             hyper::header::HeaderValue::from_str(cc)
                 .map_err(|_| format!("cache_control {cc:?} is not a valid header value"))?;
         }
+        if self.jpeg_quality.is_some_and(|q| !(1..=100).contains(&q)) {
+            return Err("jpeg_quality must be between 1 and 100".into());
+        }
         if self.max_cpu_jobs == Some(0) {
             return Err("max_cpu_jobs must be at least 1".into());
         }
@@ -240,6 +247,9 @@ mod tests {
         let err =
             parse("[[layers]]\nid = \"a\"\npath = \"x\"\nminzoom = 5\nmaxzoom = 3\n").unwrap_err();
         assert!(err.contains("minzoom 5 is above maxzoom 3"), "{err}");
+        assert!(parse("jpeg_quality = 0")
+            .unwrap_err()
+            .contains("jpeg_quality"));
         let err = parse("cache_control = \"a\\nb\"").unwrap_err();
         assert!(err.contains("cache_control"), "{err}");
     }

@@ -21,7 +21,10 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tuilerie_engine::catalog::{discover, LoadFailure};
-use tuilerie_engine::source::{SourceContext, DEFAULT_DIRECTORY_CACHE_BYTES};
+use tuilerie_engine::encode::DEFAULT_JPEG_QUALITY;
+use tuilerie_engine::source::{
+    SourceContext, DEFAULT_BLOCK_CACHE_BYTES, DEFAULT_DIRECTORY_CACHE_BYTES,
+};
 use tuilerie_engine::tms::TileMatrixSets;
 use tuilerie_engine::{Catalog, LayerSpec};
 
@@ -45,6 +48,8 @@ pub struct Settings {
     pub max_cpu_jobs: usize,
     /// What capabilities documents say about the service.
     pub service: config::ServiceMetadata,
+    /// Quality of rendered JPEG tiles.
+    pub jpeg_quality: u8,
 }
 
 impl Settings {
@@ -65,6 +70,7 @@ impl Settings {
                 .map(|u| u.trim_end_matches('/').to_owned()),
             max_cpu_jobs: config.max_cpu_jobs.unwrap_or(DEFAULT_MAX_JOBS),
             service: config.service.clone(),
+            jpeg_quality: config.jpeg_quality.unwrap_or(DEFAULT_JPEG_QUALITY),
         }
     }
 }
@@ -95,7 +101,10 @@ pub fn build_catalog(config: &ConfigFile, extra_paths: &[PathBuf]) -> (Catalog, 
     let cache_bytes = config
         .directory_cache_mib
         .map_or(DEFAULT_DIRECTORY_CACHE_BYTES, |mib| mib << 20);
-    let ctx = SourceContext::new(cache_bytes);
+    let block_bytes = config
+        .block_cache_mib
+        .map_or(DEFAULT_BLOCK_CACHE_BYTES, |mib| mib << 20);
+    let ctx = SourceContext::with_block_cache(cache_bytes, block_bytes);
     let mut specs: Vec<LayerSpec> = config.layers.clone();
     let mut failures = Vec::new();
     for path in config.paths.iter().chain(extra_paths) {

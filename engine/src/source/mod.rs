@@ -46,11 +46,17 @@ pub const DEFAULT_BLOCK_CACHE_BYTES: usize = 256 << 20;
 pub const DEFAULT_DIRECTORY_CACHE_BYTES: usize = 64 << 20;
 
 impl SourceContext {
-    /// A context whose caches hold at most the given number of bytes.
+    /// A context whose directory cache holds at most the given number of
+    /// bytes, and the block cache its default.
     pub fn new(directory_cache_bytes: usize) -> Arc<Self> {
+        Self::with_block_cache(directory_cache_bytes, DEFAULT_BLOCK_CACHE_BYTES)
+    }
+
+    /// A context with both cache bounds given, in bytes.
+    pub fn with_block_cache(directory_cache_bytes: usize, block_cache_bytes: usize) -> Arc<Self> {
         Arc::new(Self {
             pmtiles_directories: ByteLru::new(directory_cache_bytes),
-            cog_blocks: ByteLru::new(DEFAULT_BLOCK_CACHE_BYTES),
+            cog_blocks: ByteLru::new(block_cache_bytes),
         })
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tuilerie_engine::compression::{decode, MAX_DECODED_TILE_BYTES};
 
 use tuilerie_engine::crs::Crs;
-use tuilerie_engine::encode::{encode, DEFAULT_JPEG_QUALITY};
+use tuilerie_engine::encode::encode;
 use tuilerie_engine::raster::RasterLayer;
 use tuilerie_engine::source::LayerSource;
 use tuilerie_engine::warp::Request;
@@ -197,7 +197,7 @@ async fn rendered(
     }
     let (width, height) = (matrix.tile_width as usize, matrix.tile_height as usize);
     let (raster, format) = (Arc::clone(raster), address.format);
-    let resampling = raster.resampling;
+    let (resampling, quality) = (raster.resampling, state.settings.jpeg_quality);
     let job = move || {
         let request = Request {
             bbox,
@@ -208,7 +208,7 @@ async fn rendered(
         };
         let image = raster.render(&request)?;
         let empty = image.is_empty();
-        Ok((encode(&image, format, DEFAULT_JPEG_QUALITY)?, empty))
+        Ok((encode(&image, format, quality)?, empty))
     };
     let (bytes, empty) = on_cpu_pool(state, layer, address, job).await?;
     if empty {
