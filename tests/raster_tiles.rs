@@ -343,3 +343,26 @@ async fn jpeg_quality_is_configurable() {
         sizes[1]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cached_tiles_keep_their_format_and_bytes_with_or_without_the_cache() {
+    let tile = "/usda_naip_256_lzw_z3/18/42710/97342";
+    let mut bodies = Vec::new();
+    for config in ["", "tile_cache_mib = 0"] {
+        let server = TestServer::start(config, &[sample("cog/usda_naip_256_lzw_z3.tif")]).await;
+        for ext in ["png", "jpg", "png", "webp", "jpg"] {
+            let r = server.get(&format!("{tile}.{ext}")).await;
+            let expected = match ext {
+                "png" => "image/png",
+                "jpg" => "image/jpeg",
+                _ => "image/webp",
+            };
+            assert_eq!(r.header("content-type"), Some(expected), "{config:?} {ext}");
+            bodies.push(r.body);
+        }
+    }
+    // Repeats answer the same bytes, cached or rendered again.
+    assert_eq!(bodies[0], bodies[2]);
+    assert_eq!(bodies[1], bodies[4]);
+    assert_eq!(bodies[..5], bodies[5..]);
+}

@@ -49,7 +49,7 @@ impl std::fmt::Display for TileCoord {
 }
 
 /// The format of the tiles of a tileset, once decoded from any content encoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TileFormat {
     Mvt,

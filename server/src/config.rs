@@ -47,6 +47,8 @@ pub struct ConfigFile {
     pub block_cache_mib: Option<usize>,
     /// Quality (1–100) of rendered JPEG tiles.
     pub jpeg_quality: Option<u8>,
+    /// Bound of the cache of rendered tiles, in MiB (0 disables it).
+    pub tile_cache_mib: Option<usize>,
     /// CPU jobs (tile decoding) running or queued at once; more answer 503.
     pub max_cpu_jobs: Option<usize>,
     /// Who runs the service, for OGC capabilities documents.

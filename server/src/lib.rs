@@ -9,6 +9,7 @@ mod protocols;
 mod public_url;
 mod reply;
 mod router;
+mod tile_cache;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -50,6 +51,8 @@ pub struct Settings {
     pub service: config::ServiceMetadata,
     /// Quality of rendered JPEG tiles.
     pub jpeg_quality: u8,
+    /// Bound of the rendered-tile cache, bytes.
+    pub tile_cache_bytes: usize,
 }
 
 impl Settings {
@@ -71,6 +74,9 @@ impl Settings {
             max_cpu_jobs: config.max_cpu_jobs.unwrap_or(DEFAULT_MAX_JOBS),
             service: config.service.clone(),
             jpeg_quality: config.jpeg_quality.unwrap_or(DEFAULT_JPEG_QUALITY),
+            tile_cache_bytes: config
+                .tile_cache_mib
+                .map_or(tile_cache::DEFAULT_TILE_CACHE_BYTES, |mib| mib << 20),
         }
     }
 }
@@ -81,12 +87,14 @@ pub struct AppState {
     pub tile_matrix_sets: TileMatrixSets,
     pub settings: Settings,
     pub(crate) cpu: CpuPool,
+    pub(crate) rendered: tile_cache::TileCache,
 }
 
 impl AppState {
     pub fn new(catalog: Catalog, tile_matrix_sets: TileMatrixSets, settings: Settings) -> Self {
         AppState {
             cpu: CpuPool::new(settings.max_cpu_jobs),
+            rendered: tile_cache::TileCache::new(settings.tile_cache_bytes),
             catalog,
             tile_matrix_sets,
             settings,

@@ -13,12 +13,14 @@ use tuilerie_engine::crs::Crs;
 use tuilerie_engine::encode::encode;
 use tuilerie_engine::raster::RasterLayer;
 use tuilerie_engine::source::LayerSource;
+use tuilerie_engine::tms::TileMatrix;
 use tuilerie_engine::warp::Request;
 use tuilerie_engine::{Encoding, Layer, Tile, TileCoord, TileFormat};
 
 use crate::cpu_pool::Overloaded;
 use crate::negotiate::{accepts_encoding, none_match_hits};
 use crate::reply::Reply;
+use crate::tile_cache::Rendered;
 use crate::{AppState, EmptyRasterTiles, EmptyVectorTiles, Settings};
 
 /// The set XYZ URLs address.
@@ -195,22 +197,27 @@ async fn rendered(
             layer.id
         )));
     }
-    let (width, height) = (matrix.tile_width as usize, matrix.tile_height as usize);
-    let (raster, format) = (Arc::clone(raster), address.format);
-    let (resampling, quality) = (raster.resampling, state.settings.jpeg_quality);
-    let job = move || {
-        let request = Request {
-            bbox,
-            crs: &crs,
-            width,
-            height,
-            resampling,
-        };
-        let image = raster.render(&request)?;
-        let empty = image.is_empty();
-        Ok((encode(&image, format, quality)?, empty))
+    let key = (
+        layer.id.clone(),
+        tms_id.to_owned(),
+        address.matrix.to_owned(),
+        address.col,
+        address.row,
+        address.format,
+    );
+    let (tile, empty) = match state.rendered.get(&key) {
+        Some(hit) => (hit.tile.clone(), hit.empty),
+        None => {
+            let (bytes, empty) =
+                render_job(state, layer, raster, bbox, crs, matrix, address).await?;
+            let rendered = Rendered {
+                tile: Tile::hashed(bytes.into(), Encoding::Identity),
+                empty,
+            };
+            let rendered = state.rendered.insert(key, rendered);
+            (rendered.tile.clone(), empty)
+        }
     };
-    let (bytes, empty) = on_cpu_pool(state, layer, address, job).await?;
     if empty {
         let settings = &state.settings;
         match settings.empty_raster_tiles {
@@ -227,7 +234,36 @@ async fn rendered(
             }
         }
     }
-    Ok(Tile::hashed(bytes.into(), Encoding::Identity))
+    Ok(tile)
+}
+
+/// Renders and encodes one tile on the CPU pool: the bytes, and whether
+/// the tile holds no data at all.
+async fn render_job(
+    state: &AppState,
+    layer: &Layer,
+    raster: &Arc<RasterLayer>,
+    bbox: [f64; 4],
+    crs: Crs,
+    matrix: &TileMatrix,
+    address: &Address<'_>,
+) -> Result<(Vec<u8>, bool), Reply> {
+    let (width, height) = (matrix.tile_width as usize, matrix.tile_height as usize);
+    let (raster, format) = (Arc::clone(raster), address.format);
+    let (resampling, quality) = (raster.resampling, state.settings.jpeg_quality);
+    let job = move || {
+        let request = Request {
+            bbox,
+            crs: &crs,
+            width,
+            height,
+            resampling,
+        };
+        let image = raster.render(&request)?;
+        let empty = image.is_empty();
+        Ok((encode(&image, format, quality)?, empty))
+    };
+    on_cpu_pool(state, layer, address, job).await
 }
 
 /// The tile decoded for a client that does not accept its stored encoding,
