@@ -370,6 +370,8 @@ pub fn registered() -> Vec<TileMatrixSet> {
 #[derive(Debug, Clone)]
 pub struct TileMatrixSets {
     sets: BTreeMap<String, TileMatrixSet>,
+    /// Ids of the sets that came from the configuration.
+    custom: Vec<String>,
 }
 
 impl TileMatrixSets {
@@ -379,20 +381,30 @@ impl TileMatrixSets {
             .into_iter()
             .map(|t| (t.id.clone(), t))
             .collect();
+        let mut custom_ids = Vec::new();
         for tms in custom {
             if sets.contains_key(&tms.id) {
                 return Err(Error::InvalidRequest {
                     detail: format!("tile matrix set id {:?} is already defined", tms.id),
                 });
             }
+            custom_ids.push(tms.id.clone());
             sets.insert(tms.id.clone(), tms);
         }
-        Ok(Self { sets })
+        Ok(Self {
+            sets,
+            custom: custom_ids,
+        })
     }
 
     /// The set with this id.
     pub fn get(&self, id: &str) -> Option<&TileMatrixSet> {
         self.sets.get(id)
+    }
+
+    /// The sets that came from the configuration, in the order given.
+    pub fn custom(&self) -> impl Iterator<Item = &TileMatrixSet> {
+        self.custom.iter().filter_map(|id| self.sets.get(id))
     }
 
     /// Every set, in id order.

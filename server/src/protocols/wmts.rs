@@ -320,15 +320,7 @@ fn offered_sets<'a>(state: &'a AppState, layer: &Layer) -> Vec<(&'a TileMatrixSe
         if epsg == 2154 || in_france {
             ids.push("LAMB93".into());
         }
-        let registered: Vec<String> = tuilerie_engine::tms::registered()
-            .into_iter()
-            .map(|t| t.id)
-            .collect();
-        ids.extend(
-            sets.iter()
-                .map(|t| t.id.clone())
-                .filter(|id| !registered.contains(id)),
-        );
+        ids.extend(sets.custom().map(|t| t.id.clone()));
     }
     ids.iter()
         .filter_map(|id| sets.get(id))

@@ -163,9 +163,8 @@ fn archive_coord(layer: &Layer, tms: &str, address: &Address) -> Result<TileCoor
     Ok(coord)
 }
 
-/// A raster layer's tile in any tile matrix set, warped and encoded on the
-/// CPU pool; 404 for an unknown set or matrix, or a tile outside the
-/// layer's extent. Rasters render at any zoom (the TileJSON zooms are
+/// A raster layer's tile in any tile matrix set: from the rendered-tile
+/// cache, or located (see `locate`), warped and encoded on the CPU pool. Rasters render at any zoom (the TileJSON zooms are
 /// advice to clients, as TiTiler's are).
 async fn rendered(
     state: &AppState,
@@ -175,28 +174,6 @@ async fn rendered(
     address: &Address<'_>,
 ) -> Result<Tile, Reply> {
     let not_found = |message: String| Reply::error(StatusCode::NOT_FOUND, message);
-    let tms = state.tile_matrix_sets.get(tms_id).ok_or_else(|| {
-        not_found(format!(
-            "tile matrix set {tms_id:?} not found; see /tileMatrixSets"
-        ))
-    })?;
-    let matrix = tms
-        .matrix(address.matrix)
-        .ok_or_else(|| not_found(format!("{tms_id} has no tile matrix {:?}", address.matrix)))?;
-    let mut bbox = matrix
-        .tile_bounds(address.col, address.row)
-        .ok_or_else(|| not_found(format!("tile {address} is outside the {tms_id} matrix")))?;
-    // The warp wants easting first; TMS 2.0 gives the CRS's axis order.
-    if tms.northing_first() {
-        bbox = [bbox[1], bbox[0], bbox[3], bbox[2]];
-    }
-    let crs = Crs::from_name(&tms.crs).map_err(|e| Reply::from_engine(&e, &layer.id))?;
-    if !raster.intersects(&crs, bbox) {
-        return Err(not_found(format!(
-            "tile {address} is outside layer {:?}",
-            layer.id
-        )));
-    }
     let key = (
         layer.id.clone(),
         tms_id.to_owned(),
@@ -205,9 +182,13 @@ async fn rendered(
         address.row,
         address.format,
     );
+    // A cached tile passed every check below when it was rendered: look it
+    // up before parsing a CRS or transforming the layer's outline.
     let (tile, empty) = match state.rendered.get(&key) {
         Some(hit) => (hit.tile.clone(), hit.empty),
         None => {
+            let (bbox, crs, matrix) =
+                locate(state, layer, raster, tms_id, address).map_err(|r| *r)?;
             let (bytes, empty) =
                 render_job(state, layer, raster, bbox, crs, matrix, address).await?;
             let rendered = Rendered {
@@ -235,6 +216,42 @@ async fn rendered(
         }
     }
     Ok(tile)
+}
+
+/// Where a raster tile lies: its bbox (easting first) and CRS, and its
+/// matrix; 404 for an unknown set or matrix, or a tile outside the matrix
+/// or the layer's extent.
+fn locate<'a>(
+    state: &'a AppState,
+    layer: &Layer,
+    raster: &RasterLayer,
+    tms_id: &str,
+    address: &Address<'_>,
+) -> Result<([f64; 4], Crs, &'a TileMatrix), Box<Reply>> {
+    let not_found = |message: String| Box::new(Reply::error(StatusCode::NOT_FOUND, message));
+    let tms = state.tile_matrix_sets.get(tms_id).ok_or_else(|| {
+        not_found(format!(
+            "tile matrix set {tms_id:?} not found; see /tileMatrixSets"
+        ))
+    })?;
+    let matrix = tms
+        .matrix(address.matrix)
+        .ok_or_else(|| not_found(format!("{tms_id} has no tile matrix {:?}", address.matrix)))?;
+    let mut bbox = matrix
+        .tile_bounds(address.col, address.row)
+        .ok_or_else(|| not_found(format!("tile {address} is outside the {tms_id} matrix")))?;
+    // The warp wants easting first; TMS 2.0 gives the CRS's axis order.
+    if tms.northing_first() {
+        bbox = [bbox[1], bbox[0], bbox[3], bbox[2]];
+    }
+    let crs = Crs::from_name(&tms.crs).map_err(|e| Box::new(Reply::from_engine(&e, &layer.id)))?;
+    if !raster.intersects(&crs, bbox) {
+        return Err(not_found(format!(
+            "tile {address} is outside layer {:?}",
+            layer.id
+        )));
+    }
+    Ok((bbox, crs, matrix))
 }
 
 /// Renders and encodes one tile on the CPU pool: the bytes, and whether
