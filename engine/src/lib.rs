@@ -8,6 +8,7 @@ pub mod compression;
 pub mod crs;
 pub mod encode;
 pub mod error;
+pub mod feature;
 pub mod metadata;
 pub mod raster;
 pub mod raster_style;
