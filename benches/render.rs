@@ -117,5 +117,39 @@ fn warp_and_encode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode, warp_and_encode);
+/// The load run's case in isolation: a z16 WebMercatorQuad tile from the
+/// 16k² Lambert-93 JPEG COG (`benches/cog/make_cog.py`), blocks already in
+/// the cache, so what is timed is the warp and the styling. Skipped when the
+/// COG has not been built.
+fn warp_ortho(c: &mut Criterion) {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench/ortho_l93.tif");
+    if !path.exists() {
+        eprintln!("{} missing: run benches/cog/make_cog.py", path.display());
+        return;
+    }
+    let ctx = SourceContext::new(256 << 20);
+    let mercator = Crs::from_epsg(3857).unwrap();
+    let layer = RasterLayer::open(&path, ctx, &StyleSpec::default()).unwrap();
+    let mut group = c.benchmark_group("warp_ortho_l93_z16");
+    for (name, resampling) in [
+        ("nearest", Resampling::Nearest),
+        ("bilinear", Resampling::Bilinear),
+        ("cubic", Resampling::Cubic),
+    ] {
+        let request = Request {
+            bbox: tile_bbox(16, 33650.0, 23377.0),
+            crs: &mercator,
+            width: 256,
+            height: 256,
+            resampling,
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(layer.render(&request).expect("render")))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decode, warp_and_encode, warp_ortho);
 criterion_main!(benches);

@@ -308,8 +308,16 @@ impl Sampler<'_> {
         let pixel = (y * block.width + x) * block.bands;
         let n = self.bands.len();
         let mut out = [0f32; 4];
-        for (o, &band) in out.iter_mut().zip(self.bands) {
-            *o = sample(block, pixel + band);
+        if block.sample_type == SampleType::U8 {
+            // No per-sample type dispatch for the common case.
+            let p = &block.data[pixel..pixel + block.bands];
+            for (o, &band) in out.iter_mut().zip(self.bands) {
+                *o = f32::from(p[band]);
+            }
+        } else {
+            for (o, &band) in out.iter_mut().zip(self.bands) {
+                *o = sample(block, pixel + band);
+            }
         }
         // GDAL treats a pixel as nodata when every band equals the value.
         if self
@@ -341,9 +349,7 @@ impl Sampler<'_> {
     }
 
     fn nearest(&mut self, col: f64, row: f64) -> Result<[f32; 4]> {
-        Ok(self
-            .pixel(col.floor() as i64, row.floor() as i64)?
-            .unwrap_or([0.0; 4]))
+        Ok(self.pixel(floor(col), floor(row))?.unwrap_or([0.0; 4]))
     }
 
     /// The source pixels (index, weight) along one axis for an output
@@ -351,24 +357,44 @@ impl Sampler<'_> {
     /// `[p, p + 1)`), `scale` output-to-source pixels (at least 1).
     fn taps(method: Resampling, c: f64, scale: f64, out: &mut Vec<(i64, f64)>) {
         out.clear();
-        let (from, to) = match method {
-            Resampling::Average => (c - scale / 2.0, c + scale / 2.0),
-            Resampling::Cubic => (c - 0.5 - 2.0 * scale, c - 0.5 + 2.0 * scale),
-            _ => (c - 0.5 - scale, c - 0.5 + scale),
-        };
-        for p in from.floor() as i64..=to.ceil() as i64 {
-            // Distance from the pixel centre, in kernel units.
-            let d = ((p as f64 + 0.5 - c) / scale).abs();
-            let w = match method {
-                Resampling::Average => (to.min(p as f64 + 1.0) - from.max(p as f64)).max(0.0),
-                // Keys (1981), a = -0.5, as GDAL's cubic.
-                Resampling::Cubic if d < 1.0 => (1.5 * d - 2.5) * d * d + 1.0,
-                Resampling::Cubic if d < 2.0 => ((-0.5 * d + 2.5) * d - 4.0) * d + 2.0,
-                Resampling::Cubic => 0.0,
-                _ => 1.0 - d,
-            };
-            if w.abs() > 1e-12 && (w > 0.0 || method == Resampling::Cubic) {
-                out.push((p, w));
+        let inverse = 1.0 / scale;
+        // Distance of pixel `p`'s centre from `c`, in kernel units.
+        let distance = |p: i64| ((p as f64 + 0.5 - c) * inverse).abs();
+        // One loop per method: a match inside the loop costs as much as
+        // the weights.
+        match method {
+            Resampling::Average => {
+                let (from, to) = (c - scale / 2.0, c + scale / 2.0);
+                for p in floor(from)..=ceil(to) {
+                    let w = to.min(p as f64 + 1.0) - from.max(p as f64);
+                    if w > 1e-12 {
+                        out.push((p, w));
+                    }
+                }
+            }
+            Resampling::Cubic => {
+                for p in floor(c - 0.5 - 2.0 * scale)..=ceil(c - 0.5 + 2.0 * scale) {
+                    // Keys (1981), a = -0.5, as GDAL's cubic.
+                    let d = distance(p);
+                    let w = if d < 1.0 {
+                        (1.5 * d - 2.5) * d * d + 1.0
+                    } else if d < 2.0 {
+                        ((-0.5 * d + 2.5) * d - 4.0) * d + 2.0
+                    } else {
+                        0.0
+                    };
+                    if w.abs() > 1e-12 {
+                        out.push((p, w));
+                    }
+                }
+            }
+            Resampling::Bilinear | Resampling::Nearest => {
+                for p in floor(c - 0.5 - scale)..=ceil(c - 0.5 + scale) {
+                    let w = 1.0 - distance(p);
+                    if w > 1e-12 {
+                        out.push((p, w));
+                    }
+                }
             }
         }
     }
@@ -405,6 +431,12 @@ impl Sampler<'_> {
         if inside && x0 / bw == x1 / bw && y0 / bh == y1 / bh {
             // Every tap in one block: find it once.
             let index = self.block(((x0 / bw) as u32, (y0 / bh) as u32))?;
+            if self.blocks[index].1.sample_type == SampleType::U8 {
+                let (bx, by) = ((x0 / bw) * bw, (y0 / bh) * bh);
+                let result = self.kernel_u8(index, &xs, &ys, (bx, by));
+                (self.taps_x, self.taps_y) = (xs, ys);
+                return Ok(result);
+            }
             for &(py, wy) in &ys {
                 for &(px, wx) in &xs {
                     add(
@@ -421,11 +453,100 @@ impl Sampler<'_> {
             }
         }
         (self.taps_x, self.taps_y) = (xs, ys);
-        if weight.abs() < 1e-9 || weight < 0.5 * total {
-            return Ok([0.0; 4]);
-        }
-        Ok(sum.map(|v| (v / weight) as f32))
+        Ok(normalise(sum, weight, total))
     }
+
+    /// [`Self::kernel`] over taps that all fall in block `index` of 8-bit
+    /// samples, whose top-left pixel is `origin` in the level: the same
+    /// rules as [`Self::read`] (mask, nodata on every band, alpha 0), read
+    /// straight from the bytes. Most imagery takes this path, and the
+    /// general one's per-tap sample-type dispatch and `Option`s cost it
+    /// four times as much.
+    fn kernel_u8(
+        &self,
+        index: usize,
+        xs: &[(i64, f64)],
+        ys: &[(i64, f64)],
+        origin: (i64, i64),
+    ) -> [f32; 4] {
+        let block = &self.blocks[index].1;
+        let mask = self.masks[index].as_deref();
+        let (data, stride, n) = (&block.data[..], block.bands, self.bands.len());
+        // A nodata value no byte can hold never matches.
+        let nodata = self
+            .nodata
+            .filter(|v| v.fract() == 0.0 && (0.0..=255.0).contains(v))
+            .map(|v| v as u8);
+        let mut sum = [0f64; 4];
+        if let ([b0, b1, b2], None, None, None) = (self.bands, mask, nodata, self.alpha) {
+            // Three bands, every tap valid: the tight loop of RGB imagery.
+            let mut total = 0.0;
+            for &(py, wy) in ys {
+                let row = (py - origin.1) as usize * block.width;
+                for &(px, wx) in xs {
+                    let w = wy * wx;
+                    let p = &data[(row + (px - origin.0) as usize) * stride..];
+                    sum[0] += w * f64::from(p[*b0]);
+                    sum[1] += w * f64::from(p[*b1]);
+                    sum[2] += w * f64::from(p[*b2]);
+                    total += w;
+                }
+            }
+            sum[3] = 255.0 * total;
+            return normalise(sum, total, total);
+        }
+        let (mut weight, mut total) = (0.0, 0.0);
+        for &(py, wy) in ys {
+            let y = (py - origin.1) as usize;
+            for &(px, wx) in xs {
+                let w = wy * wx;
+                total += w;
+                let x = (px - origin.0) as usize;
+                if mask.is_some_and(|m| m.data[y * m.width + x] == 0) {
+                    continue;
+                }
+                let i = y * block.width + x;
+                let p = &data[i * stride..(i + 1) * stride];
+                if nodata.is_some_and(|v| self.bands.iter().all(|&b| p[b] == v)) {
+                    continue;
+                }
+                let alpha = self.alpha.map_or(255, |a| p[a]);
+                if alpha == 0 {
+                    continue;
+                }
+                for (s, &b) in sum[..n].iter_mut().zip(self.bands) {
+                    *s += w * f64::from(p[b]);
+                }
+                sum[3] += w * f64::from(alpha);
+                weight += w;
+            }
+        }
+        normalise(sum, weight, total)
+    }
+}
+
+/// The weighted mean of the valid taps, or no data when they carry less
+/// than half the kernel's weight (GDAL's rule at nodata edges).
+fn normalise(sum: [f64; 4], weight: f64, total: f64) -> [f32; 4] {
+    if weight.abs() < 1e-9 || weight < 0.5 * total {
+        return [0.0; 4];
+    }
+    sum.map(|v| (v / weight) as f32)
+}
+
+/// `x.floor()` as an integer without a call into libm: the x86-64 baseline
+/// has no rounding instruction, and the sampler floors twice per tap.
+#[inline]
+fn floor(x: f64) -> i64 {
+    let t = x as i64;
+    t - i64::from(t as f64 > x)
+}
+
+/// `x.ceil()` as an integer, as [`floor`].
+#[inline]
+fn ceil(x: f64) -> i64 {
+    let t = x as i64;
+    t + i64::from((t as f64) < x)
 }
 
 /// Sample `index` of a block as f32.
