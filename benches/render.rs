@@ -4,7 +4,8 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use tuilerie_benches::sample;
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::encode::encode;
@@ -25,6 +26,27 @@ fn tile_bbox(z: i32, x: f64, y: f64) -> [f64; 4] {
         -HALF + (x + 1.0) * size,
         HALF - y * size,
     ]
+}
+
+/// Benches rendering the 256² WebMercatorQuad tile `bbox` of `layer`.
+fn bench_tile(
+    group: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    layer: &RasterLayer,
+    bbox: [f64; 4],
+    resampling: Resampling,
+) {
+    let mercator = Crs::from_epsg(3857).unwrap();
+    let request = Request {
+        bbox,
+        crs: &mercator,
+        width: 256,
+        height: 256,
+        resampling,
+    };
+    group.bench_function(name, |b| {
+        b.iter(|| black_box(layer.render(&request).expect("render")))
+    });
 }
 
 fn decode(c: &mut Criterion) {
@@ -83,16 +105,7 @@ fn warp_and_encode(c: &mut Criterion) {
             Resampling::Bilinear,
         ),
     ] {
-        let request = Request {
-            bbox,
-            crs: &mercator,
-            width: 256,
-            height: 256,
-            resampling,
-        };
-        group.bench_function(name, |b| {
-            b.iter(|| black_box(layer.render(&request).expect("render")))
-        });
+        bench_tile(&mut group, name, layer, bbox, resampling);
     }
     group.finish();
 
@@ -129,7 +142,6 @@ fn warp_ortho(c: &mut Criterion) {
         return;
     }
     let ctx = SourceContext::new(256 << 20);
-    let mercator = Crs::from_epsg(3857).unwrap();
     let layer = RasterLayer::open(&path, ctx, &StyleSpec::default()).unwrap();
     let mut group = c.benchmark_group("warp_ortho_l93_z16");
     for (name, resampling) in [
@@ -137,16 +149,8 @@ fn warp_ortho(c: &mut Criterion) {
         ("bilinear", Resampling::Bilinear),
         ("cubic", Resampling::Cubic),
     ] {
-        let request = Request {
-            bbox: tile_bbox(16, 33650.0, 23377.0),
-            crs: &mercator,
-            width: 256,
-            height: 256,
-            resampling,
-        };
-        group.bench_function(name, |b| {
-            b.iter(|| black_box(layer.render(&request).expect("render")))
-        });
+        let bbox = tile_bbox(16, 33650.0, 23377.0);
+        bench_tile(&mut group, name, &layer, bbox, resampling);
     }
     group.finish();
 }
