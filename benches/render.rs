@@ -83,7 +83,18 @@ fn warp_and_encode(c: &mut Criterion) {
         &StyleSpec::default(),
     )
     .unwrap();
-    let utm = RasterLayer::open(&sample("cog/cog_rgb.tif"), ctx, &StyleSpec::default()).unwrap();
+    let utm = RasterLayer::open(
+        &sample("cog/cog_rgb.tif"),
+        ctx.clone(),
+        &StyleSpec::default(),
+    )
+    .unwrap();
+    let web = RasterLayer::open(
+        &sample("cog/image_web_z5_z11.tif"),
+        ctx,
+        &StyleSpec::default(),
+    )
+    .unwrap();
     let mut group = c.benchmark_group("warp_256");
     for (name, layer, bbox, resampling) in [
         (
@@ -96,6 +107,13 @@ fn warp_and_encode(c: &mut Criterion) {
             "3857_to_3857_bilinear",
             &naip,
             tile_bbox(18, 42710.0, 97342.0),
+            Resampling::Bilinear,
+        ),
+        (
+            // A web-optimized COG on its own grid: a copy.
+            "3857_aligned_bilinear",
+            &web,
+            tile_bbox(11, 400.0, 784.0),
             Resampling::Bilinear,
         ),
         (

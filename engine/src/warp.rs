@@ -119,6 +119,14 @@ pub fn warp(cog: &Cog, cog_crs: &Crs, request: &Request, bands: &[usize]) -> Res
     let level = choose_level(cog, step);
     let factor_x = f64::from(cog.levels[0].width) / f64::from(cog.levels[level].width);
     let factor_y = f64::from(cog.levels[0].height) / f64::from(cog.levels[level].height);
+    // On a grid aligned with the level's pixels every kernel puts all its
+    // weight on the pixel under the centre: a copy, which nearest does
+    // fastest.
+    let resampling = if aligned(&coords, w, (factor_x, factor_y)) {
+        Resampling::Nearest
+    } else {
+        request.resampling
+    };
     let mut pixels = vec![[0f32; 4]; w * h];
     // Bands of rows in parallel (rayon), each with its own block list.
     pixels
@@ -145,7 +153,7 @@ pub fn warp(cog: &Cog, cog_crs: &Crs, request: &Request, bands: &[usize]) -> Res
                     continue;
                 }
                 let (col, row) = (col / factor_x, row / factor_y);
-                *pixel = match request.resampling {
+                *pixel = match resampling {
                     Resampling::Nearest => sampler.nearest(col, row)?,
                     method => sampler.kernel(col, row, method)?,
                 };
@@ -219,6 +227,24 @@ fn source_coordinates(request: &Request, cog_crs: &Crs, gt: &[f64; 6]) -> Result
         }
     }
     Ok(coords)
+}
+
+/// Whether output pixel (i, j) lands on the centre of level pixel
+/// (i + a, j + b) for whole numbers a and b: the same CRS, resolution and
+/// pixel grid (a web-optimized COG asked for its own tiles).
+fn aligned(coords: &[(f64, f64)], w: usize, (factor_x, factor_y): (f64, f64)) -> bool {
+    const EPSILON: f64 = 1e-6;
+    let Some(&(c0, r0)) = coords.first() else {
+        return false;
+    };
+    let (a, b) = (c0 / factor_x - 0.5, r0 / factor_y - 0.5);
+    if (a - a.round()).abs() > EPSILON || (b - b.round()).abs() > EPSILON {
+        return false;
+    }
+    coords.iter().enumerate().all(|(k, &(c, r))| {
+        let (i, j) = ((k % w) as f64, (k / w) as f64);
+        (c / factor_x - 0.5 - a - i).abs() < EPSILON && (r / factor_y - 0.5 - b - j).abs() < EPSILON
+    })
 }
 
 /// Full-resolution source pixels per output pixel, from the distance
