@@ -51,6 +51,9 @@ mod simplify;
 mod tile_geometry;
 mod topology;
 
+#[cfg(test)]
+mod tests;
+
 pub use layer::LayerEncoder;
 
 /// The default extent, in tile units per tile side: 4096, the default of
