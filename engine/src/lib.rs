@@ -10,6 +10,7 @@ pub mod encode;
 pub mod error;
 pub mod feature;
 pub mod metadata;
+pub mod mvt;
 pub mod raster;
 pub mod raster_style;
 pub mod source;

@@ -1,0 +1,252 @@
+//! One layer of a vector tile (MVT 2.1 §4.1): features encoded as they are
+//! added, with the layer's keys and values deduplicated (§4.2, §4.4).
+
+use std::collections::HashMap;
+
+use super::command::{encode_lines, encode_points, encode_polygons};
+use super::pbf::{write_bytes, write_double, write_packed, write_sint, write_uint};
+use super::tile_geometry::{TileFrame, TileGeometry};
+use super::TileParams;
+use crate::feature::{Feature, Field, Value};
+
+/// Field numbers of `Tile.Layer` in `vector_tile.proto` (MVT 2.1).
+mod layer_field {
+    pub const NAME: u32 = 1;
+    pub const FEATURES: u32 = 2;
+    pub const KEYS: u32 = 3;
+    pub const VALUES: u32 = 4;
+    pub const EXTENT: u32 = 5;
+    pub const VERSION: u32 = 15;
+}
+
+/// Field numbers of `Tile.Feature`.
+mod feature_field {
+    pub const ID: u32 = 1;
+    pub const TAGS: u32 = 2;
+    pub const TYPE: u32 = 3;
+    pub const GEOMETRY: u32 = 4;
+}
+
+/// Field numbers of `Tile.Value`, one per type (§4.1: exactly one is set).
+mod value_field {
+    pub const STRING: u32 = 1;
+    pub const DOUBLE: u32 = 3;
+    pub const UINT: u32 = 5;
+    pub const SINT: u32 = 6;
+    pub const BOOL: u32 = 7;
+}
+
+/// `Tile.GeomType` (§4.3.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GeomType {
+    Point = 1,
+    LineString = 2,
+    Polygon = 3,
+}
+
+/// A layer value as it is deduplicated and written: by protobuf type and
+/// exact bits, so `1`, `1.0` and `true` stay three values, and `0.0` and
+/// `-0.0` two.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum LayerValue {
+    String(String),
+    Double(u64),
+    Uint(u64),
+    Sint(i64),
+    Bool(bool),
+}
+
+impl LayerValue {
+    /// The layer value for `value`; `None` for `Null`, which is left out.
+    /// Integers use `uint_value` when not negative and `sint_value`
+    /// otherwise, the two most compact encodings (§4.2 leaves the choice).
+    fn new(value: &Value) -> Option<LayerValue> {
+        Some(match value {
+            Value::Null => return None,
+            Value::Bool(b) => LayerValue::Bool(*b),
+            Value::Int(i) => match u64::try_from(*i) {
+                Ok(u) => LayerValue::Uint(u),
+                Err(_) => LayerValue::Sint(*i),
+            },
+            Value::Float(f) => LayerValue::Double(f.to_bits()),
+            Value::String(s) => LayerValue::String(s.clone()),
+        })
+    }
+
+    /// The encoded `Tile.Value` message.
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self {
+            LayerValue::String(s) => write_bytes(&mut out, value_field::STRING, s.as_bytes()),
+            LayerValue::Double(bits) => {
+                write_double(&mut out, value_field::DOUBLE, f64::from_bits(*bits))
+            }
+            LayerValue::Uint(u) => write_uint(&mut out, value_field::UINT, *u),
+            LayerValue::Sint(i) => write_sint(&mut out, value_field::SINT, *i),
+            LayerValue::Bool(b) => write_uint(&mut out, value_field::BOOL, u64::from(*b)),
+        }
+        out
+    }
+}
+
+/// Builds one tile layer: give it features in the source's CRS, then pass
+/// it to [`super::encode_tile`].
+///
+/// Features are encoded as they are added, so memory holds the compact
+/// encoding rather than the geometries; keys are written only for fields
+/// some feature has a non-null value for.
+#[derive(Debug, Clone)]
+pub struct LayerEncoder {
+    name: String,
+    extent: u32,
+    frame: Option<TileFrame>,
+    fields: Vec<String>,
+    /// The key index of each field, once some feature used it.
+    field_keys: Vec<Option<u32>>,
+    keys: Vec<String>,
+    key_indices: HashMap<String, u32>,
+    values: Vec<LayerValue>,
+    value_indices: HashMap<LayerValue, u32>,
+    /// Encoded `features` fields, concatenated.
+    features: Vec<u8>,
+    feature_count: usize,
+}
+
+impl LayerEncoder {
+    /// An empty layer called `name` whose features have values for
+    /// `fields`, in the tile described by `params`. With unusable params
+    /// (see [`TileParams::is_usable`]) every feature is dropped.
+    pub fn new(name: &str, fields: &[Field], params: &TileParams) -> Self {
+        LayerEncoder {
+            name: name.to_owned(),
+            extent: params.extent,
+            frame: TileFrame::new(params),
+            fields: fields.iter().map(|f| f.name.clone()).collect(),
+            field_keys: vec![None; fields.len()],
+            keys: Vec::new(),
+            key_indices: HashMap::new(),
+            values: Vec::new(),
+            value_indices: HashMap::new(),
+            features: Vec::new(),
+            feature_count: 0,
+        }
+    }
+
+    /// Transforms, clips, simplifies, quantises and encodes one feature;
+    /// returns whether anything was left.
+    ///
+    /// A geometry collection becomes one feature per geometry type present
+    /// (points, then lines, then polygons; MVT has no collections), with
+    /// the same tags and the id only on the first, since §4.2 asks ids to
+    /// be unique within the layer. Values beyond the layer's fields are
+    /// ignored and missing ones count as null.
+    pub fn add(&mut self, feature: &Feature) -> bool {
+        let Some(frame) = &self.frame else {
+            return false;
+        };
+        let geometry = TileGeometry::new(&feature.geometry, frame);
+        if geometry.is_empty() {
+            return false;
+        }
+        let tags = self.tags(&feature.values);
+        let parts = [
+            (GeomType::Point, encode_points(&geometry.points)),
+            (GeomType::LineString, encode_lines(&geometry.lines)),
+            (GeomType::Polygon, encode_polygons(&geometry.polygons)),
+        ];
+        let mut id = feature.id;
+        for (geom_type, commands) in parts {
+            if !commands.is_empty() {
+                self.write_feature(id.take(), &tags, geom_type, &commands);
+            }
+        }
+        true
+    }
+
+    /// Whether no feature has been encoded (such a layer is not written).
+    pub fn is_empty(&self) -> bool {
+        self.feature_count == 0
+    }
+
+    /// How many MVT features have been encoded (a collection can give up
+    /// to three).
+    pub fn len(&self) -> usize {
+        self.feature_count
+    }
+
+    /// The layer's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The feature's tags (§4.4): key index, value index pairs for its
+    /// non-null values.
+    fn tags(&mut self, values: &[Value]) -> Vec<u32> {
+        let mut tags = Vec::new();
+        for (field, value) in values.iter().enumerate().take(self.fields.len()) {
+            let Some(value) = LayerValue::new(value) else {
+                continue;
+            };
+            let key = self.key_index(field);
+            let next = self.values.len() as u32;
+            let value = match self.value_indices.get(&value) {
+                Some(&index) => index,
+                None => {
+                    self.values.push(value.clone());
+                    self.value_indices.insert(value, next);
+                    next
+                }
+            };
+            tags.extend([key, value]);
+        }
+        tags
+    }
+
+    /// The key index of `fields[field]`, adding the key on first use.
+    /// Fields with the same name share a key.
+    fn key_index(&mut self, field: usize) -> u32 {
+        if let Some(index) = self.field_keys[field] {
+            return index;
+        }
+        let name = &self.fields[field];
+        let index = match self.key_indices.get(name) {
+            Some(&index) => index,
+            None => {
+                let index = self.keys.len() as u32;
+                self.keys.push(name.clone());
+                self.key_indices.insert(name.clone(), index);
+                index
+            }
+        };
+        self.field_keys[field] = Some(index);
+        index
+    }
+
+    fn write_feature(&mut self, id: Option<u64>, tags: &[u32], kind: GeomType, geometry: &[u32]) {
+        let mut message = Vec::with_capacity(geometry.len() * 2 + tags.len() + 16);
+        if let Some(id) = id {
+            write_uint(&mut message, feature_field::ID, id);
+        }
+        write_packed(&mut message, feature_field::TAGS, tags);
+        write_uint(&mut message, feature_field::TYPE, kind as u64);
+        write_packed(&mut message, feature_field::GEOMETRY, geometry);
+        write_bytes(&mut self.features, layer_field::FEATURES, &message);
+        self.feature_count += 1;
+    }
+
+    /// The encoded `Tile.Layer` message.
+    pub(super) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.features.len() + 64);
+        write_uint(&mut out, layer_field::VERSION, 2);
+        write_bytes(&mut out, layer_field::NAME, self.name.as_bytes());
+        out.extend_from_slice(&self.features);
+        for key in &self.keys {
+            write_bytes(&mut out, layer_field::KEYS, key.as_bytes());
+        }
+        for value in &self.values {
+            write_bytes(&mut out, layer_field::VALUES, &value.encode());
+        }
+        write_uint(&mut out, layer_field::EXTENT, u64::from(self.extent));
+        out
+    }
+}

@@ -1,0 +1,234 @@
+//! The few Protocol Buffers encodings a vector tile needs, written by hand:
+//! base-128 varints, zigzag for signed integers, 64-bit little-endian
+//! doubles, length-delimited strings and sub-messages, and packed repeated
+//! `uint32` (the wire format is documented at
+//! <https://protobuf.dev/programming-guides/encoding/>).
+//!
+//! MVT uses four fixed messages and no other protobuf feature, so this is
+//! about a hundred lines against `prost`'s build-time code generation and
+//! runtime: fewer dependencies, and the field numbers stay next to the spec
+//! clauses that define them.
+
+/// Protobuf wire types (encoding guide, "Message Structure").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum WireType {
+    Varint = 0,
+    Fixed64 = 1,
+    Len = 2,
+}
+
+/// Appends `value` as a base-128 varint, least significant group first.
+pub(super) fn write_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8 & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// How many bytes [`write_varint`] takes for `value`.
+pub(super) fn varint_len(value: u64) -> usize {
+    // One byte per started group of 7 bits, at least one.
+    let bits = 64 - (value | 1).leading_zeros() as usize;
+    bits.div_ceil(7)
+}
+
+/// Zigzag-maps a signed integer so that small magnitudes of either sign
+/// give small varints: 0, -1, 1, -2 … become 0, 1, 2, 3 …
+pub(super) fn zigzag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+/// Appends a field key: field number and wire type.
+pub(super) fn write_key(out: &mut Vec<u8>, field: u32, wire: WireType) {
+    write_varint(out, (u64::from(field) << 3) | wire as u64);
+}
+
+/// Appends a varint field (`uint32`, `uint64`, `bool`, `enum`).
+pub(super) fn write_uint(out: &mut Vec<u8>, field: u32, value: u64) {
+    write_key(out, field, WireType::Varint);
+    write_varint(out, value);
+}
+
+/// Appends a `sint64` field (zigzag varint).
+pub(super) fn write_sint(out: &mut Vec<u8>, field: u32, value: i64) {
+    write_uint(out, field, zigzag(value));
+}
+
+/// Appends a `double` field (8 bytes, little-endian).
+pub(super) fn write_double(out: &mut Vec<u8>, field: u32, value: f64) {
+    write_key(out, field, WireType::Fixed64);
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+/// Appends a length-delimited field: a string, bytes or an encoded message.
+pub(super) fn write_bytes(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
+    write_key(out, field, WireType::Len);
+    write_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// Appends a packed repeated `uint32` field; nothing when `values` is empty
+/// (an empty packed field and an absent one decode the same).
+pub(super) fn write_packed(out: &mut Vec<u8>, field: u32, values: &[u32]) {
+    if values.is_empty() {
+        return;
+    }
+    let len: usize = values.iter().map(|&v| varint_len(u64::from(v))).sum();
+    write_key(out, field, WireType::Len);
+    write_varint(out, len as u64);
+    for &v in values {
+        write_varint(out, u64::from(v));
+    }
+}
+
+/// A minimal protobuf reader for tests: it panics on malformed input, which
+/// is what a test wants.
+#[cfg(test)]
+pub(super) mod read {
+    /// One field's payload.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    pub enum Payload<'a> {
+        Varint(u64),
+        Fixed64(u64),
+        Len(&'a [u8]),
+    }
+
+    /// Reads a varint at `*pos`, advancing it.
+    pub fn varint(buf: &[u8], pos: &mut usize) -> u64 {
+        let mut value = 0u64;
+        let mut shift = 0;
+        loop {
+            let byte = buf[*pos];
+            *pos += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return value;
+            }
+            shift += 7;
+            assert!(shift < 64, "varint too long");
+        }
+    }
+
+    /// All fields of a message, in order: (field number, payload).
+    pub fn fields(buf: &[u8]) -> Vec<(u32, Payload<'_>)> {
+        let mut pos = 0;
+        let mut out = Vec::new();
+        while pos < buf.len() {
+            let key = varint(buf, &mut pos);
+            let field = (key >> 3) as u32;
+            let payload = match key & 7 {
+                0 => Payload::Varint(varint(buf, &mut pos)),
+                1 => {
+                    let bytes: [u8; 8] = buf[pos..pos + 8].try_into().unwrap();
+                    pos += 8;
+                    Payload::Fixed64(u64::from_le_bytes(bytes))
+                }
+                2 => {
+                    let len = varint(buf, &mut pos) as usize;
+                    pos += len;
+                    Payload::Len(&buf[pos - len..pos])
+                }
+                wire => panic!("unexpected wire type {wire}"),
+            };
+            out.push((field, payload));
+        }
+        out
+    }
+
+    /// The varints of a packed repeated field.
+    pub fn packed(buf: &[u8]) -> Vec<u64> {
+        let mut pos = 0;
+        let mut out = Vec::new();
+        while pos < buf.len() {
+            out.push(varint(buf, &mut pos));
+        }
+        out
+    }
+
+    /// Inverse of zigzag.
+    pub fn unzigzag(value: u64) -> i64 {
+        (value >> 1) as i64 ^ -((value & 1) as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read::*;
+    use super::*;
+
+    #[test]
+    fn varints_match_the_encoding_guide_examples() {
+        // The guide's example: 150 is 0x96 0x01.
+        let mut out = Vec::new();
+        write_varint(&mut out, 150);
+        assert_eq!(out, [0x96, 0x01]);
+        out.clear();
+        write_varint(&mut out, 1);
+        assert_eq!(out, [0x01]);
+        out.clear();
+        write_varint(&mut out, u64::MAX);
+        assert_eq!(out.len(), 10);
+        assert_eq!(varint(&out, &mut 0), u64::MAX);
+    }
+
+    #[test]
+    fn varint_len_agrees_with_the_writer() {
+        for v in [0, 1, 127, 128, 16_383, 16_384, u32::MAX as u64, u64::MAX] {
+            let mut out = Vec::new();
+            write_varint(&mut out, v);
+            assert_eq!(varint_len(v), out.len(), "{v}");
+        }
+    }
+
+    #[test]
+    fn zigzag_interleaves_signs() {
+        assert_eq!(
+            [0, -1, 1, -2, 2].map(zigzag),
+            [0, 1, 2, 3, 4],
+            "encoding guide, signed integers"
+        );
+        assert_eq!(zigzag(i64::MIN), u64::MAX);
+        for v in [0, 5, -5, i64::MAX, i64::MIN] {
+            assert_eq!(unzigzag(zigzag(v)), v);
+        }
+    }
+
+    #[test]
+    fn packed_fields_are_length_prefixed_varints() {
+        let mut out = Vec::new();
+        write_packed(&mut out, 4, &[9, 50, 34, 300]);
+        // Key (4 << 3) | 2, then 5 bytes: 300 takes two.
+        assert_eq!(out[..2], [34, 5]);
+        let [(4, Payload::Len(bytes))] = fields(&out)[..] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(packed(bytes), [9, 50, 34, 300]);
+    }
+
+    #[test]
+    fn fields_round_trip_through_the_test_reader() {
+        let mut out = Vec::new();
+        write_uint(&mut out, 15, 2);
+        write_bytes(&mut out, 1, b"roads");
+        write_double(&mut out, 3, -1.5);
+        write_sint(&mut out, 6, -3);
+        write_packed(&mut out, 4, &[9, 50, 34]);
+        write_packed(&mut out, 5, &[]);
+        let fields = fields(&out);
+        assert_eq!(
+            fields,
+            [
+                (15, Payload::Varint(2)),
+                (1, Payload::Len(b"roads")),
+                (3, Payload::Fixed64((-1.5f64).to_bits())),
+                (6, Payload::Varint(5)),
+                (4, Payload::Len(&[9, 50, 34])),
+            ]
+        );
+        // Field 15's key is (15 << 3) | 0 = 120, still one byte; the
+        // string's key is (1 << 3) | 2 = 10.
+        assert_eq!(&out[..2], [120, 2]);
+        assert_eq!(out[2], 10);
+    }
+}
