@@ -5,6 +5,7 @@
 pub mod cog;
 pub mod mbtiles;
 pub mod pmtiles;
+mod sqlite;
 
 use std::path::Path;
 use std::sync::Arc;
