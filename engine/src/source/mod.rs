@@ -3,6 +3,7 @@
 //! Adding a format means one module here and one arm in [`open_archive`].
 
 pub mod cog;
+pub mod gpkg;
 pub mod mbtiles;
 pub mod pmtiles;
 mod sqlite;
