@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tuilerie_engine::source::{open_archive, SourceContext};
 use tuilerie_engine::{ErrorKind, TileCoord};
-use tuilerie_tests::{hostile, reference, sample, TestServer};
+use tuilerie_tests::{hostile, reference, sample, TestServer, XorShift};
 
 #[test]
 fn every_file_of_the_hostile_corpus_fails_to_open_with_a_message_naming_it() {
@@ -45,18 +45,6 @@ fn every_file_of_the_hostile_corpus_fails_to_open_with_a_message_naming_it() {
         assert_eq!(err.kind(), kind, "{name}: {message}");
         assert!(message.contains(name), "{name}: {message}");
         assert!(message.contains(words), "{name}: {message}");
-    }
-}
-
-/// A small deterministic generator, so a failure can be replayed.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
     }
 }
 
@@ -109,9 +97,9 @@ fn truncated_and_bit_flipped_pmtiles_never_panic() {
         let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..400 {
             let mut bytes = original.clone();
-            for _ in 0..1 + rng.next() % 4 {
-                let at = (rng.next() as usize) % bytes.len().min(2048);
-                bytes[at] = rng.next() as u8;
+            for _ in 0..1 + rng.next_u64() % 4 {
+                let at = (rng.next_u64() as usize) % bytes.len().min(2048);
+                bytes[at] = rng.next_u64() as u8;
             }
             read_everything(&dir, &name, &bytes, &coords);
         }

@@ -42,6 +42,14 @@ pub enum Error {
         what: &'static str,
         limit: usize,
     },
+    /// A feature query matched more features than the caller allows (a
+    /// bound on the work and memory of one request).
+    #[error("{path}: table {table:?} has more than {limit} features in the requested area")]
+    TooManyFeatures {
+        path: PathBuf,
+        table: String,
+        limit: usize,
+    },
     #[error("{what} not found")]
     NotFound { what: String },
     #[error("invalid request: {detail}")]
@@ -61,7 +69,7 @@ impl Error {
             Error::Io { .. } => ErrorKind::Io,
             Error::Corrupt { .. } => ErrorKind::Corrupt,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
-            Error::LimitExceeded { .. } => ErrorKind::LimitExceeded,
+            Error::LimitExceeded { .. } | Error::TooManyFeatures { .. } => ErrorKind::LimitExceeded,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::InvalidRequest { .. } => ErrorKind::InvalidRequest,
             // A query that fails on an archive that opened fine means the

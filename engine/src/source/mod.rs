@@ -3,8 +3,10 @@
 //! Adding a format means one module here and one arm in [`open_archive`].
 
 pub mod cog;
+pub mod gpkg;
 pub mod mbtiles;
 pub mod pmtiles;
+mod sqlite;
 
 use std::path::Path;
 use std::sync::Arc;

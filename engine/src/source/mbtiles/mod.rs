@@ -1,35 +1,23 @@
-//! MBTiles 1.3 archives: SQLite, opened read-only, through a small pool of
-//! connections (a `rusqlite::Connection` is not `Sync`; one per concurrent
-//! reader avoids serialising every request on one lock). Pages are
-//! memory-mapped by SQLite itself (`PRAGMA mmap_size`).
+//! MBTiles 1.3 archives: SQLite, opened read-only, through the small pool of
+//! connections of [`SqlitePool`] (pages memory-mapped by SQLite itself).
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
 use bytes::Bytes;
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::{Error, Result};
 use crate::metadata::{valid_bounds, valid_center, TileSetMetadata};
+use crate::source::sqlite::SqlitePool;
 use crate::source::TileArchive;
 use crate::tile::{Encoding, Tile, TileCoord, TileFormat, MAX_ZOOM};
-
-/// Idle connections kept per archive: one per core of a small server is
-/// enough for lookups that take microseconds; extra concurrent readers open
-/// a connection and close it afterwards.
-const POOL_SIZE: usize = 4;
-
-/// SQLite's memory map for each connection (256 MiB of address space, not
-/// memory): reads become page-cache lookups, as for PMTiles.
-const MMAP_SIZE: i64 = 256 << 20;
 
 const TILE_QUERY: &str =
     "SELECT tile_data FROM tiles WHERE zoom_level = ?1 AND tile_column = ?2 AND tile_row = ?3";
 
 /// An open MBTiles archive.
 pub struct MbTiles {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    pool: SqlitePool,
     metadata: TileSetMetadata,
 }
 
@@ -37,53 +25,14 @@ impl MbTiles {
     /// Opens `path` read-only and reads its `metadata` table.
     pub fn open(path: &Path) -> Result<Self> {
         let archive = MbTiles {
-            path: path.to_owned(),
-            idle: Mutex::new(Vec::new()),
+            pool: SqlitePool::new(path),
             metadata: TileSetMetadata::new(TileFormat::Unknown),
         };
-        let conn = archive.connect()?;
-        let metadata = archive.read_metadata(&conn)?;
-        archive.release(conn);
+        let metadata = archive.read_metadata(&*archive.pool.get()?)?;
         Ok(MbTiles {
             metadata,
             ..archive
         })
-    }
-
-    fn sqlite(&self, source: rusqlite::Error) -> Error {
-        Error::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
-    fn connect(&self) -> Result<Connection> {
-        if !self.path.is_file() {
-            return Err(Error::Io {
-                path: self.path.clone(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-            });
-        }
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.path, flags).map_err(|e| self.sqlite(e))?;
-        conn.pragma_update(None, "mmap_size", MMAP_SIZE)
-            .map_err(|e| self.sqlite(e))?;
-        Ok(conn)
-    }
-
-    fn take(&self) -> Result<Connection> {
-        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        match idle {
-            Some(conn) => Ok(conn),
-            None => self.connect(),
-        }
-    }
-
-    fn release(&self, conn: Connection) {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() < POOL_SIZE {
-            idle.push(conn);
-        }
     }
 
     /// The `metadata` table as TileSetMetadata (MBTiles 1.3 "Metadata"):
@@ -91,7 +40,7 @@ impl MbTiles {
     /// signature of a stored tile.
     fn read_metadata(&self, conn: &Connection) -> Result<TileSetMetadata> {
         let not_mbtiles = |e: rusqlite::Error| Error::Corrupt {
-            path: self.path.clone(),
+            path: self.pool.path().to_owned(),
             format: "MBTiles archive",
             detail: format!("no readable tiles/metadata tables ({e})"),
         };
@@ -160,7 +109,7 @@ impl MbTiles {
         if let Some(json) = value("json") {
             match serde_json::from_str::<serde_json::Value>(json) {
                 Ok(json) => meta.merge_json(&json),
-                Err(e) => tracing::warn!(path = %self.path.display(), error = %e,
+                Err(e) => tracing::warn!(path = %self.pool.path().display(), error = %e,
                     "ignoring unreadable MBTiles metadata json"),
             }
         }
@@ -179,7 +128,7 @@ fn sniff_format(data: &[u8]) -> TileFormat {
 
 impl TileArchive for MbTiles {
     fn get_tile(&self, coord: TileCoord) -> Result<Option<Tile>> {
-        let conn = self.take()?;
+        let conn = self.pool.get()?;
         // MBTiles rows follow TMS: row 0 is the southernmost.
         let data: Option<Vec<u8>> = conn
             .prepare_cached(TILE_QUERY)
@@ -187,8 +136,7 @@ impl TileArchive for MbTiles {
                 stmt.query_row((coord.z, coord.x, coord.tms_y()), |r| r.get(0))
                     .optional()
             })
-            .map_err(|e| self.sqlite(e))?;
-        self.release(conn);
+            .map_err(|e| self.pool.error(e))?;
         Ok(data.map(|data| {
             let encoding = Encoding::sniff_gzip(&data);
             Tile::hashed(Bytes::from(data), encoding)

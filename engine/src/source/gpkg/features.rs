@@ -1,0 +1,252 @@
+//! Feature queries: rows of a feature table whose envelope meets a box,
+//! through the R-tree when there is one, with their geometry decoded and
+//! their attributes typed.
+//!
+//! The R-tree (Annex F.3) stores 32-bit floats rounded outwards, so it gives
+//! candidates; each is then checked against the blob's own envelope (or,
+//! without one, the decoded geometry's bounds). Both paths therefore return
+//! exactly the rows whose envelope meets the box, in id order.
+
+use std::path::Path;
+
+use rusqlite::types::ValueRef;
+use rusqlite::Connection;
+
+use super::contents::{quote, FORMAT};
+use super::wkb::{self, GeometryError};
+use super::{blob, rtree_name, FeatureTable};
+use crate::error::{Error, Result};
+use crate::feature::{Feature, FieldType, Geometry, Value};
+
+/// The features of `table` whose envelope meets `bbox` (all of them when
+/// `None`), with the values of `fields`; more than `max` is an error.
+pub(super) fn query(
+    conn: &Connection,
+    path: &Path,
+    table: &FeatureTable,
+    bbox: Option<[f64; 4]>,
+    fields: &[usize],
+    max: usize,
+) -> Result<Vec<Feature>> {
+    if let Some(b) = bbox {
+        if !(b.iter().all(|v| v.is_finite()) && b[0] <= b[2] && b[1] <= b[3]) {
+            return Err(Error::invalid(format!(
+                "bounding box {b:?} is not finite and ordered [min_x, min_y, max_x, max_y]"
+            )));
+        }
+    }
+    let mut columns = vec![quote(&table.id_column), quote(&table.geometry_column)];
+    for &i in fields {
+        let Some(field) = table.fields.get(i) else {
+            return Err(Error::invalid(format!(
+                "table {:?} has {} fields, not {}",
+                table.table,
+                table.fields.len(),
+                i + 1
+            )));
+        };
+        columns.push(quote(&field.name));
+    }
+    let id = quote(&table.id_column);
+    let mut sql = format!("SELECT {} FROM {}", columns.join(", "), quote(&table.table));
+    let indexed = bbox.is_some() && table.has_index;
+    if indexed {
+        // Query box [min_x, min_y, max_x, max_y] = ?1..?4.
+        sql += &format!(
+            " WHERE {id} IN (SELECT id FROM {} WHERE minx <= ?3 AND maxx >= ?1 \
+             AND miny <= ?4 AND maxy >= ?2)",
+            quote(&rtree_name(&table.table, &table.geometry_column))
+        );
+    }
+    sql += &format!(" ORDER BY {id}");
+
+    let sqlite = |source| Error::Sqlite {
+        path: path.to_owned(),
+        source,
+    };
+    let mut stmt = conn.prepare_cached(&sql).map_err(sqlite)?;
+    let mut rows = match (indexed, bbox) {
+        (true, Some(b)) => stmt.query(b),
+        _ => stmt.query([]),
+    }
+    .map_err(sqlite)?;
+    let mut features = Vec::new();
+    while let Some(row) = rows.next().map_err(sqlite)? {
+        let fid = match row.get_ref(0).map_err(sqlite)? {
+            ValueRef::Integer(i) => Some(i),
+            _ => None,
+        };
+        let geometry_value = row.get_ref(1).map_err(sqlite)?;
+        let Some(geometry) =
+            geometry(geometry_value, bbox).map_err(|e| geometry_error(path, table, fid, e))?
+        else {
+            continue;
+        };
+        if features.len() == max {
+            return Err(Error::TooManyFeatures {
+                path: path.to_owned(),
+                table: table.table.clone(),
+                limit: max,
+            });
+        }
+        let mut values = Vec::with_capacity(fields.len());
+        for (k, &i) in fields.iter().enumerate() {
+            let field_type = table.fields[i].field_type;
+            values.push(value(row.get_ref(2 + k).map_err(sqlite)?, field_type));
+        }
+        features.push(Feature {
+            // Ids are the integer primary key; negative ones have no u64.
+            id: fid.and_then(|i| u64::try_from(i).ok()),
+            geometry,
+            values,
+        });
+    }
+    Ok(features)
+}
+
+/// The geometry of a row if its envelope meets `bbox`: NULL and empty
+/// geometries are the empty collection and meet no box.
+fn geometry(
+    value: ValueRef,
+    bbox: Option<[f64; 4]>,
+) -> Result<Option<Geometry<f64>>, GeometryError> {
+    let data = match value {
+        ValueRef::Null => return Ok(bbox.is_none().then(wkb::empty)),
+        ValueRef::Blob(data) => data,
+        _ => {
+            return Err(GeometryError::Corrupt(format!(
+                "geometry stored as {}, not a blob",
+                value.data_type()
+            )))
+        }
+    };
+    let blob = blob::parse(data)?;
+    if blob.empty {
+        return Ok(bbox.is_none().then(wkb::empty));
+    }
+    let Some(bbox) = bbox else {
+        return wkb::parse(blob.wkb).map(Some);
+    };
+    let meets =
+        |e: [f64; 4]| e[0] <= bbox[2] && e[2] >= bbox[0] && e[1] <= bbox[3] && e[3] >= bbox[1];
+    if let Some(envelope) = blob.envelope {
+        if !meets(envelope) {
+            return Ok(None);
+        }
+        return wkb::parse(blob.wkb).map(Some);
+    }
+    let geometry = wkb::parse(blob.wkb)?;
+    Ok(wkb::bounds(&geometry)
+        .filter(|e| meets(*e))
+        .map(|_| geometry))
+}
+
+fn geometry_error(path: &Path, table: &FeatureTable, fid: Option<i64>, e: GeometryError) -> Error {
+    let at = match fid {
+        Some(fid) => format!("table {:?}, feature {fid}", table.table),
+        None => format!("table {:?}, a feature without an integer id", table.table),
+    };
+    match e {
+        GeometryError::Corrupt(detail) => Error::Corrupt {
+            path: path.to_owned(),
+            format: FORMAT,
+            detail: format!("{at}: geometry blob: {detail}"),
+        },
+        GeometryError::Unsupported(detail) => Error::Unsupported {
+            path: path.to_owned(),
+            detail: format!("{at}: geometry blob: {detail}"),
+        },
+    }
+}
+
+/// Largest integer magnitude an f64 holds exactly.
+const EXACT_F64_INT: u64 = 1 << 53;
+
+/// An attribute as stored (SQLite is dynamically typed: a column holds
+/// whatever was written) converted to its column's declared type when no
+/// information is lost; otherwise kept as stored. Blobs in attribute
+/// columns are not attribute values: Null.
+pub(super) fn value(stored: ValueRef, declared: FieldType) -> Value {
+    match (stored, declared) {
+        (ValueRef::Null | ValueRef::Blob(_), _) => Value::Null,
+        (ValueRef::Integer(i), FieldType::Integer) => Value::Int(i),
+        (ValueRef::Integer(i), FieldType::Real) if i.unsigned_abs() <= EXACT_F64_INT => {
+            Value::Float(i as f64)
+        }
+        (ValueRef::Integer(0), FieldType::Boolean) => Value::Bool(false),
+        (ValueRef::Integer(1), FieldType::Boolean) => Value::Bool(true),
+        (ValueRef::Integer(i), FieldType::Text) => Value::String(i.to_string()),
+        (ValueRef::Integer(i), _) => Value::Int(i),
+        (ValueRef::Real(f), FieldType::Integer)
+            if f.fract() == 0.0
+                && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) =>
+        {
+            Value::Int(f as i64)
+        }
+        (ValueRef::Real(f), FieldType::Boolean) if f == 0.0 || f == 1.0 => Value::Bool(f == 1.0),
+        // Rust prints the shortest string that reads back as the same f64.
+        (ValueRef::Real(f), FieldType::Text) => Value::String(f.to_string()),
+        (ValueRef::Real(f), _) => Value::Float(f),
+        (ValueRef::Text(t), _) => {
+            let s = String::from_utf8_lossy(t);
+            // A number written as text, if it reads back to the same text.
+            match declared {
+                FieldType::Integer => match s.parse::<i64>() {
+                    Ok(i) if i.to_string() == s => return Value::Int(i),
+                    _ => {}
+                },
+                FieldType::Real => match s.parse::<f64>() {
+                    Ok(f) if f.is_finite() && f.to_string() == s => return Value::Float(f),
+                    _ => {}
+                },
+                FieldType::Text | FieldType::Boolean => {}
+            }
+            Value::String(s.into_owned())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_take_their_declared_type_when_nothing_is_lost() {
+        use FieldType::*;
+        use ValueRef as V;
+        let cases = [
+            (V::Integer(7), Integer, Value::Int(7)),
+            (V::Integer(7), Real, Value::Float(7.0)),
+            (V::Integer(1 << 60), Real, Value::Int(1 << 60)),
+            (V::Integer(1), Boolean, Value::Bool(true)),
+            (V::Integer(0), Boolean, Value::Bool(false)),
+            (V::Integer(2), Boolean, Value::Int(2)),
+            (V::Integer(-3), Text, Value::String("-3".into())),
+            (V::Real(3.0), Integer, Value::Int(3)),
+            (V::Real(3.5), Integer, Value::Float(3.5)),
+            (V::Real(1e300), Integer, Value::Float(1e300)),
+            (V::Real(1.0), Boolean, Value::Bool(true)),
+            (V::Real(0.5), Text, Value::String("0.5".into())),
+            (V::Text(b"12"), Integer, Value::Int(12)),
+            (V::Text(b"012"), Integer, Value::String("012".into())),
+            (V::Text(b"1.5"), Real, Value::Float(1.5)),
+            (V::Text(b"1.50"), Real, Value::String("1.50".into())),
+            (V::Text(b"true"), Boolean, Value::String("true".into())),
+            (
+                V::Text(b"2014-06-07"),
+                Text,
+                Value::String("2014-06-07".into()),
+            ),
+            (V::Text(b"\xff"), Text, Value::String("\u{fffd}".into())),
+            (V::Blob(b"x"), Text, Value::Null),
+            (V::Null, Integer, Value::Null),
+        ];
+        for (stored, declared, expected) in cases {
+            assert_eq!(
+                value(stored, declared),
+                expected,
+                "{stored:?} as {declared:?}"
+            );
+        }
+    }
+}
