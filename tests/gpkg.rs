@@ -46,7 +46,7 @@ fn table<'a>(gpkg: &'a GeoPackage, name: &str) -> &'a FeatureTable {
 /// Every feature of a table with every field.
 fn all_features(gpkg: &GeoPackage, table: &FeatureTable) -> Vec<Feature> {
     let fields: Vec<usize> = (0..table.fields.len()).collect();
-    gpkg.features(table, None, &fields, usize::MAX)
+    gpkg.features(table, None, &fields, None, usize::MAX)
         .unwrap_or_else(|e| panic!("{}: {e}", table.table))
 }
 
@@ -658,7 +658,7 @@ fn area_queries_return_the_ids_a_brute_force_envelope_filter_finds() {
             let vertex = bounds(&all[all.len() / 2].geometry)
                 .map_or([extent[0], extent[1]], |b| [b[0], b[1]]);
             for bbox in boxes(extent, vertex, &mut rng) {
-                let ours = gpkg.features(t, Some(bbox), &[], usize::MAX).unwrap();
+                let ours = gpkg.features(t, Some(bbox), &[], None, usize::MAX).unwrap();
                 assert_eq!(
                     ids(&ours),
                     brute_force(&db, t, &all, bbox),
@@ -714,8 +714,10 @@ fn a_table_without_an_rtree_answers_like_one_with_it() {
     let mut rng = XorShift(7);
     for bbox in boxes(extent, [extent[0], extent[1]], &mut rng) {
         let fields = [0, 3, 8];
-        let x = with.features(a, Some(bbox), &fields, 1000).unwrap();
-        let y = without.features(b, Some(bbox), &fields, 1000).unwrap();
+        let x = with.features(a, Some(bbox), &fields, None, 1000).unwrap();
+        let y = without
+            .features(b, Some(bbox), &fields, None, 1000)
+            .unwrap();
         assert_eq!(x, y, "{bbox:?}");
     }
 }
@@ -800,7 +802,7 @@ fn a_corrupt_geometry_blob_is_an_error_naming_the_table_and_feature() {
     );
     let gpkg = open(&copy);
     let t = table(&gpkg, "mtbs_perims");
-    let err = gpkg.features(t, None, &[], usize::MAX).unwrap_err();
+    let err = gpkg.features(t, None, &[], None, usize::MAX).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
     let message = err.to_string();
     assert!(
@@ -817,7 +819,7 @@ fn a_corrupt_geometry_blob_is_an_error_naming_the_table_and_feature() {
         .find(|b| b[0] > five[2] || b[2] < five[0])
         .unwrap();
     assert!(!gpkg
-        .features(t, Some(away), &[], usize::MAX)
+        .features(t, Some(away), &[], None, usize::MAX)
         .unwrap()
         .is_empty());
 }
@@ -826,17 +828,17 @@ fn a_corrupt_geometry_blob_is_an_error_naming_the_table_and_feature() {
 fn more_features_than_the_limit_is_an_error_naming_the_table() {
     let gpkg = open(&sample("gpkg/rivers.gpkg"));
     let t = table(&gpkg, "FEATURESriversds");
-    assert_eq!(gpkg.features(t, None, &[], 357).unwrap().len(), 357);
-    let err = gpkg.features(t, None, &[], 356).unwrap_err();
+    assert_eq!(gpkg.features(t, None, &[], None, 357).unwrap().len(), 357);
+    let err = gpkg.features(t, None, &[], None, 356).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
     assert!(
         err.to_string().contains("FEATURESriversds") && err.to_string().contains("356"),
         "{err}"
     );
-    let err = gpkg.features(t, None, &[3], 10).unwrap_err();
+    let err = gpkg.features(t, None, &[3], None, 10).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
     let err = gpkg
-        .features(t, Some([1.0, 0.0, 0.0, 1.0]), &[], 10)
+        .features(t, Some([1.0, 0.0, 0.0, 1.0]), &[], None, 10)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
 }
@@ -860,11 +862,11 @@ fn names_from_the_file_are_quoted_in_sql() {
     );
     let t = table(&gpkg, "riv\"ers; --");
     assert_eq!(t.fields[0].name, "a\"b");
-    let features = gpkg.features(t, None, &[0], 1000).unwrap();
+    let features = gpkg.features(t, None, &[0], None, 1000).unwrap();
     assert_eq!(features.len(), 357);
     let original = open(&sample("gpkg/rivers.gpkg"));
     let expected = original
-        .features(table(&original, "FEATURESriversds"), None, &[0], 1000)
+        .features(table(&original, "FEATURESriversds"), None, &[0], None, 1000)
         .unwrap();
     assert_eq!(features, expected);
 }

@@ -3,20 +3,28 @@
 
 TICK_MS=$(awk "BEGIN { print 1000 / $(getconf CLK_TCK) }")
 
-# CPU ticks (utime + stime) of a process and its children.
+# A process and all its descendants (a server's workers, or the FastCGI
+# processes and nginx a wrapper script started).
+family() {
+  local child
+  echo "$1"
+  for child in $(pgrep -P "$1" || true); do family "$child"; done
+}
+
+# CPU ticks (utime + stime) of a process and its descendants.
 cpu_ticks() {
   local total=0 pid
-  for pid in "$1" $(pgrep -P "$1" || true); do
+  for pid in $(family "$1"); do
     # Fields after the ")" of comm: utime and stime are the 12th and 13th.
     total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
   done
   echo "$total"
 }
 
-# Resident memory (KiB) of a process and its children.
+# Resident memory (KiB) of a process and its descendants.
 rss_kib() {
   local total=0 pid
-  for pid in "$1" $(pgrep -P "$1" || true); do
+  for pid in $(family "$1"); do
     total=$((total + $(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")))
   done
   echo "$total"

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::metadata::TileSetMetadata;
-use crate::source::{open_source, LayerSource, SourceContext, SOURCE_EXTENSIONS};
+use crate::source::{
+    is_geopackage, open_geopackage, open_source, LayerSource, SourceContext, SOURCE_EXTENSIONS,
+};
 
 /// A layer as configured (a `[[layers]]` table of the config file, or a
 /// discovered file): a file and what to say about it. Options left `None`
@@ -36,6 +38,10 @@ pub struct LayerSpec {
     /// GeoTIFF styling: shade one band as elevation.
     #[serde(default)]
     pub hillshade: bool,
+    /// GeoPackage tables served together as one vector tileset (one MVT
+    /// layer each), or the one tile pyramid to serve.
+    #[serde(default)]
+    pub tables: Vec<crate::vector::TableSpec>,
 }
 
 impl LayerSpec {
@@ -86,45 +92,96 @@ impl Catalog {
         let mut catalog = Catalog::default();
         let mut failures = Vec::new();
         for spec in specs {
+            if is_geopackage(&spec.path) {
+                catalog.load_geopackage(&spec, ctx, &mut failures);
+                continue;
+            }
             let id = match &spec.id {
                 Some(id) => id.clone(),
                 None => catalog.unique_id(&spec.path),
             };
-            if catalog.layers.contains_key(&id) {
-                failures.push(LoadFailure {
-                    id: id.clone(),
-                    error: Error::invalid(format!(
-                        "layer id {id:?} is used twice (second: {})",
-                        spec.path.display()
-                    )),
-                });
-                continue;
-            }
-            let opened = open_source(&spec.path, &spec.style(), ctx).and_then(|source| {
-                let metadata = apply_overrides(source.metadata().clone(), &spec)?;
-                Ok((source, metadata))
-            });
-            match opened {
-                Ok((source, metadata)) => {
-                    tracing::info!(layer = %id, path = %spec.path.display(),
-                        format = ?metadata.format, "layer loaded");
-                    catalog.layers.insert(
-                        id.clone(),
-                        Layer {
-                            id,
-                            path: spec.path,
-                            source,
-                            metadata,
-                        },
-                    );
-                }
-                Err(error) => {
-                    tracing::error!(layer = %id, error = %error, "layer disabled");
-                    failures.push(LoadFailure { id, error });
-                }
-            }
+            let opened = open_source(&spec.path, &spec.style(), ctx);
+            catalog.insert(id, &spec, opened, &mut failures);
         }
         (catalog, failures)
+    }
+
+    /// The layers of a GeoPackage: one per table, named after it, unless
+    /// the spec names tables to serve together (then one, with the spec's
+    /// id or the file's name).
+    fn load_geopackage(
+        &mut self,
+        spec: &LayerSpec,
+        ctx: &Arc<SourceContext>,
+        failures: &mut Vec<LoadFailure>,
+    ) {
+        match open_geopackage(&spec.path, &spec.tables, &spec.style(), ctx) {
+            Ok(layers) => {
+                let count = layers.len();
+                for (table, opened) in layers {
+                    let id = match (&spec.id, spec.tables.is_empty()) {
+                        // Named tables, or a file of one table: the spec's id.
+                        (Some(id), false) => id.clone(),
+                        (Some(id), true) if count == 1 => id.clone(),
+                        (None, false) => self.unique_id(&spec.path),
+                        _ => self.unique_name(&table),
+                    };
+                    self.insert(id, spec, opened, failures);
+                }
+            }
+            Err(error) => {
+                let id = spec
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| self.unique_id(&spec.path));
+                tracing::error!(layer = %id, error = %error, "layer disabled");
+                failures.push(LoadFailure { id, error });
+            }
+        }
+    }
+
+    /// Adds the layer `id` opened from `spec`, or records why it could not
+    /// be (an id used twice is an error too).
+    fn insert(
+        &mut self,
+        id: String,
+        spec: &LayerSpec,
+        opened: crate::error::Result<LayerSource>,
+        failures: &mut Vec<LoadFailure>,
+    ) {
+        if self.layers.contains_key(&id) {
+            failures.push(LoadFailure {
+                id: id.clone(),
+                error: Error::invalid(format!(
+                    "layer id {id:?} is used twice (second: {})",
+                    spec.path.display()
+                )),
+            });
+            return;
+        }
+        let opened = opened.and_then(|source| {
+            let metadata = apply_overrides(source.metadata().clone(), spec)?;
+            Ok((source, metadata))
+        });
+        match opened {
+            Ok((source, metadata)) => {
+                tracing::info!(layer = %id, path = %spec.path.display(),
+                    format = ?metadata.format, "layer loaded");
+                self.layers.insert(
+                    id.clone(),
+                    Layer {
+                        id,
+                        path: spec.path.clone(),
+                        source,
+                        metadata,
+                    },
+                );
+            }
+            Err(error) => {
+                tracing::error!(layer = %id, error = %error, "layer disabled");
+                failures.push(LoadFailure { id, error });
+            }
+        }
     }
 
     /// The layer with this id.
@@ -150,7 +207,12 @@ impl Catalog {
             .file_stem()
             .map(|s| s.to_string_lossy())
             .unwrap_or_default();
-        let mut base = sanitize_id(&stem);
+        self.unique_name(&stem)
+    }
+
+    /// `name` made a valid id no layer has yet.
+    fn unique_name(&self, name: &str) -> String {
+        let mut base = sanitize_id(name);
         if RESERVED_IDS.contains(&base.as_str()) {
             base.push_str("-layer");
         }

@@ -16,6 +16,7 @@ pub mod raster_style;
 pub mod source;
 pub mod tile;
 pub mod tms;
+pub mod vector;
 pub mod warp;
 
 pub use catalog::{Catalog, Layer, LayerSpec};

@@ -1,5 +1,6 @@
-//! A raster layer: a GeoTIFF with its CRS, rendered into any bbox of any
-//! CRS through the warp. Opened once; renders share the block cache.
+//! A raster layer: a raster source (a GeoTIFF, a GeoPackage tile pyramid)
+//! with its CRS, rendered into any bbox of any CRS through the warp.
+//! Opened once; renders share the block cache.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,35 +10,43 @@ use crate::error::{Error, Result};
 use crate::metadata::{valid_bounds, TileSetMetadata};
 use crate::raster_style::{Style, StyleSpec};
 use crate::source::cog::Cog;
-use crate::source::SourceContext;
+use crate::source::gpkg::PyramidSource;
+use crate::source::{RasterSource, SourceContext};
 use crate::tile::TileFormat;
 use crate::warp::{warp, Request, Resampling, Rgba};
 
 /// WebMercatorQuad's cell size at zoom 0, metres.
 const WEB_MERCATOR_Z0_CELL: f64 = 156_543.033_928_041;
 
-/// A GeoTIFF ready to render.
+/// A raster source ready to render.
 pub struct RasterLayer {
-    pub cog: Cog,
+    pub source: Arc<dyn RasterSource>,
     pub crs: Crs,
     style: Style,
     /// How tiles of this layer are resampled.
     pub resampling: Resampling,
     metadata: TileSetMetadata,
+    /// Stored tiles to serve untouched where they are on the asked grid.
+    stored: Option<Arc<PyramidSource>>,
 }
 
 impl RasterLayer {
     /// Opens a georeferenced GeoTIFF in an EPSG CRS, styled by `spec`.
     pub fn open(path: &Path, ctx: Arc<SourceContext>, spec: &StyleSpec) -> Result<Self> {
-        let cog = Cog::open(path, ctx)?;
+        Self::new(Arc::new(Cog::open(path, ctx)?), path, spec)
+    }
+
+    /// A layer of a georeferenced `source` in an EPSG CRS, styled by
+    /// `spec`; `path` names it in errors.
+    pub fn new(source: Arc<dyn RasterSource>, path: &Path, spec: &StyleSpec) -> Result<Self> {
         let unsupported = |detail: String| Error::Unsupported {
             path: path.to_owned(),
             detail,
         };
-        let gt = cog
-            .geotransform
+        let gt = source
+            .geotransform()
             .ok_or_else(|| unsupported("no georeferencing (geotransform)".into()))?;
-        let style = Style::new(&cog, spec).map_err(|e| Error::InvalidRequest {
+        let style = Style::new(source.as_ref(), spec).map_err(|e| Error::InvalidRequest {
             detail: format!("{}: {e}", path.display()),
         })?;
         let resampling = match &spec.resampling {
@@ -49,16 +58,14 @@ impl RasterLayer {
                 ),
             })?,
         };
-        let epsg = cog
-            .epsg
+        let epsg = source
+            .epsg()
             .ok_or_else(|| unsupported("no EPSG code in the GeoKeys".into()))?;
         let crs = Crs::from_epsg(epsg).map_err(|e| unsupported(e.to_string()))?;
 
         // The outline (corners and edge midpoints) in WGS 84 and WebMercator.
-        let (w, h) = (
-            f64::from(cog.levels[0].width),
-            f64::from(cog.levels[0].height),
-        );
+        let levels = source.levels();
+        let (w, h) = (f64::from(levels[0].width), f64::from(levels[0].height));
         let pixel = |c: f64, r: f64| (gt[0] + c * gt[1] + r * gt[2], gt[3] + c * gt[4] + r * gt[5]);
         let outline: Vec<(f64, f64)> = [
             (0.0, 0.0),
@@ -82,7 +89,7 @@ impl RasterLayer {
         let res =
             ((centre[1].0 - centre[0].0).powi(2) + (centre[1].1 - centre[0].1).powi(2)).sqrt();
         let zoom_of = |res: f64| (WEB_MERCATOR_Z0_CELL / res).log2().round().clamp(0.0, 24.0) as u8;
-        let coarsest = w / f64::from(cog.levels[cog.levels.len() - 1].width);
+        let coarsest = w / f64::from(levels[levels.len() - 1].width);
 
         let mut metadata = TileSetMetadata::new(TileFormat::Png);
         metadata.bounds = valid_bounds(extent(&outline, &crs, &wgs84));
@@ -91,12 +98,43 @@ impl RasterLayer {
             metadata.minzoom = zoom_of(res * coarsest).min(metadata.maxzoom);
         }
         Ok(RasterLayer {
-            cog,
+            source,
             crs,
             style,
             resampling,
             metadata,
+            stored: None,
         })
+    }
+
+    /// The layer serving `pyramid`'s stored tiles as they are when a tile
+    /// asked for is one of them (in their format, which becomes the
+    /// layer's), and rendering the others.
+    pub fn with_stored_tiles(mut self, pyramid: Arc<PyramidSource>) -> Self {
+        if matches!(
+            pyramid.pyramid().format,
+            TileFormat::Png | TileFormat::Jpeg | TileFormat::Webp
+        ) {
+            self.metadata.format = pyramid.pyramid().format;
+        }
+        self.stored = Some(pyramid);
+        self
+    }
+
+    /// The stored tile that is exactly the `width × height` tile `bbox`
+    /// (easting first, in `crs`), when the layer has stored tiles on that
+    /// grid: `Some(None)` where the grid matches but no tile is stored.
+    pub fn stored_tile(
+        &self,
+        crs: &Crs,
+        bbox: [f64; 4],
+        width: u32,
+        height: u32,
+    ) -> Result<Option<Option<bytes::Bytes>>> {
+        match &self.stored {
+            Some(pyramid) if crs.epsg == self.crs.epsg => pyramid.stored_tile(bbox, width, height),
+            _ => Ok(None),
+        }
     }
 
     /// What the layer says about itself (format PNG, bounds, zooms).
@@ -132,7 +170,7 @@ impl RasterLayer {
 
     /// Renders `request`.
     pub fn render(&self, request: &Request) -> Result<Rgba> {
-        let warped = warp(&self.cog, &self.crs, request, &self.style.bands)?;
+        let warped = warp(self.source.as_ref(), &self.crs, request, &self.style.bands)?;
         Ok(self.style.apply(&warped))
     }
 }

@@ -4,7 +4,8 @@
 //! 8-bit images need none of it and pass through unchanged.
 
 use crate::error::{Error, Result};
-use crate::source::cog::{Cog, SampleType};
+use crate::source::cog::SampleType;
+use crate::source::RasterSource;
 use crate::warp::{alpha_band, Rgba, Warped};
 
 /// How a layer's pixels are resampled and coloured, as configured.
@@ -97,21 +98,22 @@ impl Colormap {
 }
 
 impl Style {
-    /// The style of `cog` under `spec`: 8-bit images show their grey or RGB
-    /// bands as they are; other types need a rescale, from `spec` or from
-    /// the value range of the file's smallest overview.
-    pub fn new(cog: &Cog, spec: &StyleSpec) -> Result<Self> {
+    /// The style of `source` under `spec`: 8-bit images show their grey or
+    /// RGB bands as they are; other types need a rescale, from `spec` or
+    /// from the value range of the source's smallest overview.
+    pub fn new(source: &dyn RasterSource, spec: &StyleSpec) -> Result<Self> {
         let invalid = |detail: String| Error::InvalidRequest { detail };
-        let data_bands = cog.bands - usize::from(alpha_band(cog).is_some());
+        let data_bands = source.bands() - usize::from(alpha_band(source).is_some());
         let bands: Vec<usize> = match &spec.bands {
             Some(b) => b.iter().map(|&b| b.wrapping_sub(1)).collect(),
             None if data_bands >= 3 => vec![0, 1, 2],
             None => vec![0],
         };
-        if !matches!(bands.len(), 1 | 3) || bands.iter().any(|&b| b >= cog.bands) {
+        if !matches!(bands.len(), 1 | 3) || bands.iter().any(|&b| b >= source.bands()) {
             return Err(invalid(format!(
                 "bands {:?}: choose one or three of the file's {} bands (1-based)",
-                spec.bands, cog.bands
+                spec.bands,
+                source.bands()
             )));
         }
         let colormap = match &spec.colormap {
@@ -140,11 +142,11 @@ impl Style {
                     "rescale {r:?}: give one increasing [min, max] per shown band"
                 )))
             }
-            None if cog.sample_type == SampleType::U8 || spec.hillshade => None,
+            None if source.sample_type() == SampleType::U8 || spec.hillshade => None,
             None => Some(
                 bands
                     .iter()
-                    .map(|&b| value_range(cog, b))
+                    .map(|&b| value_range(source, b))
                     .collect::<Result<_>>()?,
             ),
         };
@@ -196,14 +198,14 @@ impl Style {
 /// The minimum and maximum valid value of 0-based `band`, over the
 /// smallest overview (cheap, and what TiTiler's default statistics
 /// approximate too).
-fn value_range(cog: &Cog, band: usize) -> Result<(f64, f64)> {
-    let level = cog.levels.len() - 1;
-    let l = &cog.levels[level];
+fn value_range(source: &dyn RasterSource, band: usize) -> Result<(f64, f64)> {
+    let level = source.levels().len() - 1;
+    let l = source.levels()[level];
     let (across, down) = l.blocks();
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for row in 0..down {
         for col in 0..across {
-            let block = cog.read_block(level, col, row)?;
+            let block = source.read_block(level, col, row)?;
             let rows = block.rows.min((l.height - row * l.block_height) as usize);
             let cols = block.width.min((l.width - col * l.block_width) as usize);
             for y in 0..rows {
@@ -212,7 +214,7 @@ fn value_range(cog: &Cog, band: usize) -> Result<(f64, f64)> {
                         &block,
                         (y * block.width + x) * block.bands + band,
                     ));
-                    if v.is_finite() && cog.nodata.is_none_or(|n| v != n) {
+                    if v.is_finite() && source.nodata().is_none_or(|n| v != n) {
                         lo = lo.min(v);
                         hi = hi.max(v);
                     }

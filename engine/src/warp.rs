@@ -19,7 +19,8 @@ use rayon::prelude::*;
 
 use crate::crs::{Crs, Transform};
 use crate::error::{Error, Result};
-use crate::source::cog::{Block, Cog, SampleType};
+use crate::source::cog::{Block, SampleType};
+use crate::source::{LevelShape, RasterSource};
 
 /// Output pixels between two exactly transformed ones.
 pub const GRID_STEP: usize = 16;
@@ -93,32 +94,40 @@ pub struct Request<'a> {
 
 /// The alpha band of a source, by GDAL's convention for 8-bit images:
 /// the last of two (grey + alpha) or of four (RGBA) bands.
-pub fn alpha_band(cog: &Cog) -> Option<usize> {
-    (cog.sample_type == SampleType::U8 && matches!(cog.bands, 2 | 4)).then(|| cog.bands - 1)
+pub fn alpha_band(source: &dyn RasterSource) -> Option<usize> {
+    let bands = source.bands();
+    (source.sample_type() == SampleType::U8 && matches!(bands, 2 | 4)).then(|| bands - 1)
 }
 
-/// Warps `bands` (0-based, one to three) of `cog`, whose CRS is `cog_crs`,
-/// into `request`.
-pub fn warp(cog: &Cog, cog_crs: &Crs, request: &Request, bands: &[usize]) -> Result<Warped> {
+/// Warps `bands` (0-based, one to three) of `source`, whose CRS is
+/// `source_crs`, into `request`.
+pub fn warp(
+    source: &dyn RasterSource,
+    source_crs: &Crs,
+    request: &Request,
+    bands: &[usize],
+) -> Result<Warped> {
     let unsupported = |detail: String| Error::Unsupported {
         path: "warp".into(),
         detail,
     };
-    if bands.is_empty() || bands.len() > 3 || bands.iter().any(|&b| b >= cog.bands) {
+    if bands.is_empty() || bands.len() > 3 || bands.iter().any(|&b| b >= source.bands()) {
         return Err(unsupported(format!(
             "bands {bands:?} of a {}-band image",
-            cog.bands
+            source.bands()
         )));
     }
-    let gt = cog
-        .geotransform
+    let gt = source
+        .geotransform()
         .ok_or_else(|| unsupported("the GeoTIFF has no georeferencing".into()))?;
     let (w, h) = (request.width, request.height);
-    let coords = source_coordinates(request, cog_crs, &gt)?;
+    let coords = source_coordinates(request, source_crs, &gt)?;
     let step = source_step(&coords, w, h);
-    let level = choose_level(cog, step);
-    let factor_x = f64::from(cog.levels[0].width) / f64::from(cog.levels[level].width);
-    let factor_y = f64::from(cog.levels[0].height) / f64::from(cog.levels[level].height);
+    let levels = source.levels();
+    let level = choose_level(levels, step);
+    let shape = levels[level];
+    let factor_x = f64::from(levels[0].width) / f64::from(shape.width);
+    let factor_y = f64::from(levels[0].height) / f64::from(shape.height);
     // On a grid aligned with the level's pixels every kernel puts all its
     // weight on the pixel under the centre: a copy, which nearest does
     // fastest.
@@ -134,17 +143,18 @@ pub fn warp(cog: &Cog, cog_crs: &Crs, request: &Request, bands: &[usize]) -> Res
         .zip(coords.par_chunks(w * ROWS_PER_JOB))
         .try_for_each(|(out, coords)| -> Result<()> {
             let mut sampler = Sampler {
-                cog,
+                source,
                 level,
+                shape,
                 bands,
-                alpha: alpha_band(cog),
+                alpha: alpha_band(source),
                 blocks: Vec::new(),
                 masks: Vec::new(),
                 // Output pixels per level pixel: above 1, the bilinear
                 // kernel widens to cover every source pixel, as gdalwarp's.
                 radius: (step / factor_x).max(1.0),
                 last: 0,
-                nodata: cog.nodata.map(|n| n as f32),
+                nodata: source.nodata().map(|n| n as f32),
                 taps_x: Vec::new(),
                 taps_y: Vec::new(),
             };
@@ -170,7 +180,11 @@ pub fn warp(cog: &Cog, cog_crs: &Crs, request: &Request, bands: &[usize]) -> Res
 
 /// Full-resolution source pixel coordinates (fractional, pixel corners at
 /// integers) of every output pixel centre, row by row.
-fn source_coordinates(request: &Request, cog_crs: &Crs, gt: &[f64; 6]) -> Result<Vec<(f64, f64)>> {
+fn source_coordinates(
+    request: &Request,
+    source_crs: &Crs,
+    gt: &[f64; 6],
+) -> Result<Vec<(f64, f64)>> {
     let (w, h) = (request.width, request.height);
     let [min_x, min_y, max_x, max_y] = request.bbox;
     let (res_x, res_y) = ((max_x - min_x) / w as f64, (max_y - min_y) / h as f64);
@@ -197,7 +211,7 @@ fn source_coordinates(request: &Request, cog_crs: &Crs, gt: &[f64; 6]) -> Result
             })
         })
         .collect();
-    Transform::new(request.crs, cog_crs).apply(&mut grid);
+    Transform::new(request.crs, source_crs).apply(&mut grid);
     let grid: Vec<(f64, f64)> = grid.into_iter().map(to_pixel).collect();
     let gw = grid_x.len();
     let mut coords = Vec::with_capacity(w * h);
@@ -261,10 +275,10 @@ fn source_step(coords: &[(f64, f64)], w: usize, h: usize) -> f64 {
 }
 
 /// The coarsest level whose pixels are no larger than the output's.
-fn choose_level(cog: &Cog, step: f64) -> usize {
-    let full = f64::from(cog.levels[0].width);
+fn choose_level(levels: &[LevelShape], step: f64) -> usize {
+    let full = f64::from(levels[0].width);
     let mut best = 0;
-    for (i, level) in cog.levels.iter().enumerate() {
+    for (i, level) in levels.iter().enumerate() {
         // A small tolerance so a level exactly at the output resolution wins
         // over rounding.
         if full / f64::from(level.width) <= step * 1.000_001 {
@@ -276,8 +290,10 @@ fn choose_level(cog: &Cog, step: f64) -> usize {
 
 /// Reads pixels of one level, keeping the blocks it used.
 struct Sampler<'a> {
-    cog: &'a Cog,
+    source: &'a dyn RasterSource,
     level: usize,
+    /// The level's size and block size.
+    shape: LevelShape,
     /// The data bands read, 0-based.
     bands: &'a [usize],
     /// The source's alpha band, if it has one.
@@ -309,8 +325,8 @@ impl Sampler<'_> {
         self.last = match self.blocks.iter().position(|(k, _)| *k == key) {
             Some(i) => i,
             None => {
-                let b = self.cog.read_block(self.level, key.0, key.1)?;
-                let mask = self.cog.read_mask_block(self.level, key.0, key.1)?;
+                let b = self.source.read_block(self.level, key.0, key.1)?;
+                let mask = self.source.read_mask_block(self.level, key.0, key.1)?;
                 self.blocks.push((key, b));
                 self.masks.push(mask);
                 self.blocks.len() - 1
@@ -364,7 +380,7 @@ impl Sampler<'_> {
     /// or `None` outside the image, where it is nodata, or transparent.
     #[inline]
     fn pixel(&mut self, col: i64, row: i64) -> Result<Option<[f32; 4]>> {
-        let l = &self.cog.levels[self.level];
+        let l = self.shape;
         if col < 0 || row < 0 || col >= i64::from(l.width) || row >= i64::from(l.height) {
             return Ok(None);
         }
@@ -447,7 +463,7 @@ impl Sampler<'_> {
                 weight += w;
             }
         };
-        let l = &self.cog.levels[self.level];
+        let l = self.shape;
         let (bw, bh) = (i64::from(l.block_width), i64::from(l.block_height));
         let (x0, x1, y0, y1) = match (xs.first(), xs.last(), ys.first(), ys.last()) {
             (Some(a), Some(b), Some(c), Some(d)) => (a.0, b.0, c.0, d.0),

@@ -1,6 +1,8 @@
 //! Data sources, one folder per format. A format implements the traits it
-//! can give: [`TileArchive`] for pre-encoded tiles (PMTiles, MBTiles).
-//! Adding a format means one module here and one arm in [`open_archive`].
+//! can give: [`TileArchive`] for pre-encoded tiles (PMTiles, MBTiles),
+//! [`RasterSource`] for pixels by block (GeoTIFF, GeoPackage tile
+//! pyramids). Adding a format means one module here and one arm in
+//! [`open_archive`].
 
 pub mod cog;
 pub mod gpkg;
@@ -9,11 +11,13 @@ pub mod pmtiles;
 mod sqlite;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::cache::ByteLru;
 use crate::error::{Error, Result};
 use crate::metadata::TileSetMetadata;
+use crate::source::cog::{Block, GeoTransform, SampleType};
 use crate::tile::{Tile, TileCoord};
 
 /// Pre-encoded tiles by coordinate.
@@ -28,6 +32,53 @@ pub trait TileArchive: Send + Sync {
 
     /// What the archive says about itself.
     fn metadata(&self) -> &TileSetMetadata;
+}
+
+/// The size of one resolution of a [`RasterSource`] and of its blocks, in
+/// pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LevelShape {
+    pub width: u32,
+    pub height: u32,
+    pub block_width: u32,
+    pub block_height: u32,
+}
+
+impl LevelShape {
+    /// Blocks across and down.
+    pub fn blocks(&self) -> (u32, u32) {
+        (
+            self.width.div_ceil(self.block_width),
+            self.height.div_ceil(self.block_height),
+        )
+    }
+}
+
+/// Pixels by block, at several resolutions of the same extent: what the
+/// warp reads. Blocks are decoded once into the catalog's block cache.
+pub trait RasterSource: Send + Sync {
+    /// Resolutions, full first, then coarser ones covering the same extent.
+    fn levels(&self) -> &[LevelShape];
+    /// Samples per pixel (an alpha band included).
+    fn bands(&self) -> usize;
+    fn sample_type(&self) -> SampleType;
+    /// The value that marks a pixel as empty, when the source has one.
+    fn nodata(&self) -> Option<f64>;
+    /// The full resolution's affine geotransform (GDAL order).
+    fn geotransform(&self) -> Option<GeoTransform>;
+    /// The CRS, as an EPSG code.
+    fn epsg(&self) -> Option<u32>;
+    /// Block (`col`, `row`) of `level`, decoded.
+    fn read_block(&self, level: usize, col: u32, row: u32) -> Result<Arc<Block>>;
+    /// The transparency mask of that block (0 = empty), where there is one.
+    fn read_mask_block(&self, level: usize, col: u32, row: u32) -> Result<Option<Arc<Block>>>;
+}
+
+/// A number no other raster source of the process has: the first part of
+/// its keys in the shared block cache.
+pub(crate) fn block_cache_serial() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Shared state the sources of one catalog use, bounded in bytes.
@@ -81,13 +132,15 @@ pub(crate) fn map_file(path: &Path) -> Result<(bytes::Bytes, Option<std::time::S
 }
 
 /// File extensions a layer source is discovered by.
-pub const SOURCE_EXTENSIONS: &[&str] = &["pmtiles", "mbtiles", "tif", "tiff"];
+pub const SOURCE_EXTENSIONS: &[&str] = &["pmtiles", "mbtiles", "tif", "tiff", "gpkg"];
 
 /// What a layer serves from: stored tiles, or a raster rendered per request.
 #[derive(Clone)]
 pub enum LayerSource {
     Tiles(Arc<dyn TileArchive>),
     Raster(Arc<crate::raster::RasterLayer>),
+    /// Vector tiles made per request from feature tables.
+    Features(Arc<crate::vector::VectorLayer>),
 }
 
 impl LayerSource {
@@ -96,8 +149,87 @@ impl LayerSource {
         match self {
             LayerSource::Tiles(archive) => archive.metadata(),
             LayerSource::Raster(raster) => raster.metadata(),
+            LayerSource::Features(vector) => vector.metadata(),
         }
     }
+}
+
+/// Whether `path` names a GeoPackage, whose tables become layers of their
+/// own (see [`open_geopackage`]).
+pub fn is_geopackage(path: &Path) -> bool {
+    extension(path).as_deref() == Some("gpkg")
+}
+
+/// The layers of a GeoPackage, as (table or id, source): the tables named
+/// in `tables` as one vector layer (or, when the one name is a tile
+/// pyramid's, that pyramid), or else every tile pyramid and every feature
+/// table as a layer of its own. Tables that could not be read come back as
+/// errors beside the others.
+pub fn open_geopackage(
+    path: &Path,
+    tables: &[crate::vector::TableSpec],
+    style: &crate::raster_style::StyleSpec,
+    ctx: &Arc<SourceContext>,
+) -> Result<Vec<(String, Result<LayerSource>)>> {
+    use crate::raster::RasterLayer;
+    use crate::vector::{TableSpec, VectorLayer};
+    let gpkg = Arc::new(gpkg::GeoPackage::open(path)?);
+    let pyramid = |p: &gpkg::TilePyramid| -> Result<LayerSource> {
+        let source = Arc::new(gpkg::PyramidSource::new(
+            Arc::clone(&gpkg),
+            p.clone(),
+            Arc::clone(ctx),
+        )?);
+        let layer = RasterLayer::new(source.clone(), path, style)?.with_stored_tiles(source);
+        Ok(LayerSource::Raster(Arc::new(layer)))
+    };
+    let features = |specs: &[TableSpec]| -> Result<LayerSource> {
+        Ok(LayerSource::Features(Arc::new(VectorLayer::new(
+            Arc::clone(&gpkg),
+            specs,
+        )?)))
+    };
+    if let [only] = tables {
+        if let Some(p) = gpkg.tile_pyramids().iter().find(|p| p.table == only.name) {
+            return Ok(vec![(p.table.clone(), pyramid(p))]);
+        }
+    }
+    if !tables.is_empty() {
+        let id = tables
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        return Ok(vec![(id, features(tables))]);
+    }
+    let mut layers: Vec<(String, Result<LayerSource>)> = gpkg
+        .tile_pyramids()
+        .iter()
+        .map(|p| (p.table.clone(), pyramid(p)))
+        .collect();
+    for t in gpkg.feature_tables() {
+        let spec = TableSpec {
+            name: t.table.clone(),
+            ..TableSpec::default()
+        };
+        layers.push((t.table.clone(), features(&[spec])));
+    }
+    for (table, error) in gpkg.failed_tables() {
+        layers.push((
+            table.clone(),
+            Err(Error::Unsupported {
+                path: path.to_owned(),
+                detail: format!("table {table:?}: {error}"),
+            }),
+        ));
+    }
+    if layers.is_empty() {
+        return Err(Error::Unsupported {
+            path: path.to_owned(),
+            detail: "no tile or feature table in gpkg_contents".into(),
+        });
+    }
+    Ok(layers)
 }
 
 /// Opens the source at `path`, choosing the format by file extension;

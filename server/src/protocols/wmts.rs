@@ -301,7 +301,8 @@ struct Limit {
 }
 
 /// The sets a layer is offered in, each with its matrices' limits.
-/// Archives: WebMercatorQuad, their zooms. GeoTIFFs: WebMercatorQuad,
+/// Archives and vector layers: WebMercatorQuad, their zooms. Rasters
+/// (GeoTIFFs, GeoPackage tile pyramids): WebMercatorQuad,
 /// WorldCRS84Quad, the UTM set of a UTM file, LAMB93 for a file in France,
 /// and every custom set.
 fn offered_sets<'a>(state: &'a AppState, layer: &Layer) -> Vec<(&'a TileMatrixSet, Vec<Limit>)> {
@@ -326,7 +327,9 @@ fn offered_sets<'a>(state: &'a AppState, layer: &Layer) -> Vec<(&'a TileMatrixSe
         .filter_map(|id| sets.get(id))
         .map(|tms| {
             let zooms = match layer.source {
-                LayerSource::Tiles(_) => Some(meta.minzoom..=meta.maxzoom),
+                LayerSource::Tiles(_) | LayerSource::Features(_) => {
+                    Some(meta.minzoom..=meta.maxzoom)
+                }
                 LayerSource::Raster(_) => None,
             };
             (tms, limits(tms, meta.bounds, zooms))
@@ -437,7 +440,7 @@ fn crs_urn(uri: &str) -> String {
 /// The formats a layer answers GetTile in.
 fn formats(layer: &Layer) -> Vec<TileFormat> {
     match layer.source {
-        LayerSource::Tiles(_) => vec![layer.metadata.format],
+        LayerSource::Tiles(_) | LayerSource::Features(_) => vec![layer.metadata.format],
         LayerSource::Raster(_) => vec![TileFormat::Png, TileFormat::Jpeg, TileFormat::Webp],
     }
 }

@@ -7,20 +7,21 @@
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::StatusCode;
 use std::sync::Arc;
-use tuilerie_engine::compression::{decode, MAX_DECODED_TILE_BYTES};
+use tuilerie_engine::compression::{decode, gzip, MAX_DECODED_TILE_BYTES};
 
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::encode::encode;
 use tuilerie_engine::raster::RasterLayer;
 use tuilerie_engine::source::LayerSource;
 use tuilerie_engine::tms::TileMatrix;
+use tuilerie_engine::vector::VectorLayer;
 use tuilerie_engine::warp::Request;
 use tuilerie_engine::{Encoding, Layer, Tile, TileCoord, TileFormat};
 
 use crate::cpu_pool::Overloaded;
 use crate::negotiate::{accepts_encoding, none_match_hits};
 use crate::reply::Reply;
-use crate::tile_cache::Rendered;
+use crate::tile_cache::{Rendered, TileKey};
 use crate::{AppState, EmptyRasterTiles, EmptyVectorTiles, Settings};
 
 /// The set XYZ URLs address.
@@ -71,6 +72,13 @@ pub async fn reply(
             Ok(tile) => tile,
             Err(reply) => return reply,
         },
+        LayerSource::Features(vector) => {
+            match generated(state, layer, vector, tms, &address).await {
+                Ok(Some(tile)) => tile,
+                Ok(None) => return empty_vector_tile(layer, settings),
+                Err(reply) => return reply,
+            }
+        }
     };
 
     let header = |name| {
@@ -174,25 +182,30 @@ async fn rendered(
     address: &Address<'_>,
 ) -> Result<Tile, Reply> {
     let not_found = |message: String| Reply::error(StatusCode::NOT_FOUND, message);
-    let key = (
-        layer.id.clone(),
-        tms_id.to_owned(),
-        address.matrix.to_owned(),
-        address.col,
-        address.row,
-        address.format,
-    );
+    let key = cache_key(layer, tms_id, address);
     // A cached tile passed every check below when it was rendered: look it
     // up before parsing a CRS or transforming the layer's outline.
     let (tile, empty) = match state.rendered.get(&key) {
         Some(hit) => (hit.tile.clone(), hit.empty),
         None => {
-            let (bbox, crs, matrix) =
-                locate(state, layer, raster, tms_id, address).map_err(|r| *r)?;
-            let (bytes, empty) =
-                render_job(state, layer, raster, bbox, crs, matrix, address).await?;
+            let covers = |crs: &Crs, bbox| raster.intersects(crs, bbox);
+            let (bbox, crs, matrix, _) =
+                locate(state, layer, &covers, tms_id, address).map_err(|r| *r)?;
+            let stored = raster
+                .stored_tile(&crs, bbox, matrix.tile_width, matrix.tile_height)
+                .map_err(|e| Reply::from_engine(&e, &layer.id))?;
+            let (bytes, empty) = match stored {
+                // A stored tile on the asked grid, in the asked format:
+                // sent as it is.
+                Some(Some(bytes)) if TileFormat::sniff(&bytes) == address.format => (bytes, false),
+                _ => {
+                    let (bytes, empty) =
+                        render_job(state, layer, raster, bbox, crs, matrix, address).await?;
+                    (bytes.into(), empty)
+                }
+            };
             let rendered = Rendered {
-                tile: Tile::hashed(bytes.into(), Encoding::Identity),
+                tile: Tile::hashed(bytes, Encoding::Identity),
                 empty,
             };
             let rendered = state.rendered.insert(key, rendered);
@@ -218,24 +231,39 @@ async fn rendered(
     Ok(tile)
 }
 
-/// Where a raster tile lies: its bbox (easting first) and CRS, and its
-/// matrix; 404 for an unknown set or matrix, or a tile outside the matrix
-/// or the layer's extent.
+/// The rendered-tile cache's key of a tile.
+fn cache_key(layer: &Layer, tms_id: &str, address: &Address<'_>) -> TileKey {
+    (
+        layer.id.clone(),
+        tms_id.to_owned(),
+        address.matrix.to_owned(),
+        address.col,
+        address.row,
+        address.format,
+    )
+}
+
+/// Where a rendered tile lies: its bbox (easting first) and CRS, its
+/// matrix and the matrix's zoom (its rank in the set); 404 for an unknown
+/// set or matrix, or a tile outside the matrix or what the layer `covers`.
 fn locate<'a>(
     state: &'a AppState,
     layer: &Layer,
-    raster: &RasterLayer,
+    covers: &dyn Fn(&Crs, [f64; 4]) -> bool,
     tms_id: &str,
     address: &Address<'_>,
-) -> Result<([f64; 4], Crs, &'a TileMatrix), Box<Reply>> {
+) -> Result<([f64; 4], Crs, &'a TileMatrix, usize), Box<Reply>> {
     let not_found = |message: String| Box::new(Reply::error(StatusCode::NOT_FOUND, message));
     let tms = state.tile_matrix_sets.get(tms_id).ok_or_else(|| {
         not_found(format!(
             "tile matrix set {tms_id:?} not found; see /tileMatrixSets"
         ))
     })?;
-    let matrix = tms
-        .matrix(address.matrix)
+    let (zoom, matrix) = tms
+        .tile_matrices
+        .iter()
+        .enumerate()
+        .find(|(_, m)| m.id == address.matrix)
         .ok_or_else(|| not_found(format!("{tms_id} has no tile matrix {:?}", address.matrix)))?;
     let mut bbox = matrix
         .tile_bounds(address.col, address.row)
@@ -245,13 +273,48 @@ fn locate<'a>(
         bbox = [bbox[1], bbox[0], bbox[3], bbox[2]];
     }
     let crs = Crs::from_name(&tms.crs).map_err(|e| Box::new(Reply::from_engine(&e, &layer.id)))?;
-    if !raster.intersects(&crs, bbox) {
+    if !covers(&crs, bbox) {
         return Err(not_found(format!(
             "tile {address} is outside layer {:?}",
             layer.id
         )));
     }
-    Ok((bbox, crs, matrix))
+    Ok((bbox, crs, matrix, zoom))
+}
+
+/// A vector layer's tile in any tile matrix set: from the rendered-tile
+/// cache, or cut from its tables on the CPU pool and gzip'd (clients that
+/// do not accept gzip get it inflated, as stored archive tiles);
+/// `Ok(None)` when no feature falls in the tile.
+async fn generated(
+    state: &AppState,
+    layer: &Layer,
+    vector: &Arc<VectorLayer>,
+    tms_id: &str,
+    address: &Address<'_>,
+) -> Result<Option<Tile>, Reply> {
+    let key = cache_key(layer, tms_id, address);
+    let hit = match state.rendered.get(&key) {
+        Some(hit) => hit,
+        None => {
+            let (bbox, crs, _, zoom) =
+                locate(state, layer, &|_, _| true, tms_id, address).map_err(|r| *r)?;
+            let zoom = u8::try_from(zoom).unwrap_or(u8::MAX);
+            let vector = Arc::clone(vector);
+            let job = move || {
+                let tile = vector.render(&crs, bbox, zoom)?;
+                Ok(if tile.is_empty() { tile } else { gzip(&tile) })
+            };
+            let bytes = on_cpu_pool(state, layer, address, job).await?;
+            let empty = bytes.is_empty();
+            let rendered = Rendered {
+                tile: Tile::hashed(bytes.into(), Encoding::Gzip),
+                empty,
+            };
+            state.rendered.insert(key, rendered)
+        }
+    };
+    Ok((!hit.empty).then(|| hit.tile.clone()))
 }
 
 /// Renders and encodes one tile on the CPU pool: the bytes, and whether

@@ -20,14 +20,13 @@ mod geo;
 mod ifd;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 use crate::cache::Weighed;
 use crate::error::{Error, Result};
-use crate::source::{map_file, SourceContext};
+use crate::source::{block_cache_serial, map_file, LevelShape, RasterSource, SourceContext};
 
 pub use decode::SampleType;
 use decode::{decode_block, Compression, Layout};
@@ -61,8 +60,6 @@ const TRANSPARENCY_MASK: u64 = 4;
 /// claiming more is refused at open rather than allocated per request.
 pub const MAX_BLOCK_BYTES: usize = 64 << 20;
 
-static NEXT_SERIAL: AtomicU64 = AtomicU64::new(0);
-
 /// Key of a decoded block in the shared cache: (file serial, level, col, row).
 pub type BlockKey = (u64, u16, u32, u32);
 
@@ -90,12 +87,19 @@ pub struct Level {
 }
 
 impl Level {
+    /// Its size and block size.
+    pub fn shape(&self) -> LevelShape {
+        LevelShape {
+            width: self.width,
+            height: self.height,
+            block_width: self.block_width,
+            block_height: self.block_height,
+        }
+    }
+
     /// Blocks across and down.
     pub fn blocks(&self) -> (u32, u32) {
-        (
-            self.width.div_ceil(self.block_width),
-            self.height.div_ceil(self.block_height),
-        )
+        self.shape().blocks()
     }
 }
 
@@ -124,6 +128,8 @@ pub struct Cog {
     order: ByteOrder,
     /// Full resolution first, then overviews, largest first.
     pub levels: Vec<Level>,
+    /// The shape of each of `levels`, as [`RasterSource`] gives them.
+    shapes: Vec<LevelShape>,
     /// The per-dataset mask (TIFF 6.0 §8 transparency mask) of each level,
     /// where the file has one with the level's size and blocks.
     masks: Vec<Option<Level>>,
@@ -208,13 +214,14 @@ impl Cog {
             path: path.to_owned(),
             data,
             order,
+            shapes: levels.iter().map(Level::shape).collect(),
             levels,
             masks,
             bands,
             sample_type,
             nodata,
             big_tiff,
-            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+            serial: block_cache_serial(),
             ctx,
         })
     }
@@ -451,4 +458,38 @@ fn parse_level(d: &Ifd, file_len: u64) -> std::result::Result<Level, LevelError>
         sample_type,
         jpeg_tables: d.undefined(JPEG_TABLES).map(<[u8]>::to_vec),
     })
+}
+
+impl RasterSource for Cog {
+    fn levels(&self) -> &[LevelShape] {
+        &self.shapes
+    }
+
+    fn bands(&self) -> usize {
+        self.bands
+    }
+
+    fn sample_type(&self) -> SampleType {
+        self.sample_type
+    }
+
+    fn nodata(&self) -> Option<f64> {
+        self.nodata
+    }
+
+    fn geotransform(&self) -> Option<GeoTransform> {
+        self.geotransform
+    }
+
+    fn epsg(&self) -> Option<u32> {
+        self.epsg
+    }
+
+    fn read_block(&self, level: usize, col: u32, row: u32) -> Result<Arc<Block>> {
+        Cog::read_block(self, level, col, row)
+    }
+
+    fn read_mask_block(&self, level: usize, col: u32, row: u32) -> Result<Option<Arc<Block>>> {
+        Cog::read_mask_block(self, level, col, row)
+    }
 }

@@ -19,13 +19,16 @@ use crate::error::{Error, Result};
 use crate::feature::{Feature, FieldType, Geometry, Value};
 
 /// The features of `table` whose envelope meets `bbox` (all of them when
-/// `None`), with the values of `fields`; more than `max` is an error.
+/// `None`) and that pass `filter` (an SQL expression on the table's
+/// columns, from the server's configuration, never from a request), with
+/// the values of `fields`; more than `max` is an error.
 pub(super) fn query(
     conn: &Connection,
     path: &Path,
     table: &FeatureTable,
     bbox: Option<[f64; 4]>,
     fields: &[usize],
+    filter: Option<&str>,
     max: usize,
 ) -> Result<Vec<Feature>> {
     if let Some(b) = bbox {
@@ -57,6 +60,10 @@ pub(super) fn query(
              AND miny <= ?4 AND maxy >= ?2)",
             quote(&rtree_name(&table.table, &table.geometry_column))
         );
+    }
+    if let Some(filter) = filter {
+        sql += if indexed { " AND " } else { " WHERE " };
+        sql += &format!("({filter})");
     }
     sql += &format!(" ORDER BY {id}");
 

@@ -9,7 +9,7 @@
 //!   .feature_tables() -> &[FeatureTable]     data_type 'features'
 //!   .failed_tables()  -> &[(String, Error)]  tables that did not open, and why
 //!   .read_tile(&pyramid, zoom, col, row) -> Result<Option<Bytes>>   stored bytes
-//!   .features(&table, bbox, &fields, max) -> Result<Vec<Feature>>  envelope ∩ bbox
+//!   .features(&table, bbox, &fields, filter, max) -> Result<Vec<Feature>>  envelope ∩ bbox
 //! ```
 //!
 //! Decisions:
@@ -50,6 +50,7 @@ mod arc;
 mod blob;
 mod contents;
 mod features;
+mod pyramid;
 mod srs;
 mod wkb;
 
@@ -64,6 +65,7 @@ use crate::error::{Error, Result};
 use crate::feature::{Feature, Field};
 use crate::tile::TileFormat;
 
+pub use pyramid::PyramidSource;
 pub use srs::{epsg_code, Srs};
 pub use wkb::GeometryError;
 
@@ -226,7 +228,8 @@ impl GeoPackage {
     }
 
     /// Features whose envelope meets `bbox` (`[min_x, min_y, max_x, max_y]`
-    /// in the table's SRS; `None` for all), in id order, with the values of
+    /// in the table's SRS; `None` for all) and passing `filter` (an SQL
+    /// expression from the configuration), in id order, with the values of
     /// `fields` (indices into `table.fields`). More than `max_features` is
     /// [`Error::TooManyFeatures`]; a box that is not finite and ordered or a
     /// field index out of range is `InvalidRequest`; a geometry that cannot
@@ -236,9 +239,18 @@ impl GeoPackage {
         table: &FeatureTable,
         bbox: Option<[f64; 4]>,
         fields: &[usize],
+        filter: Option<&str>,
         max_features: usize,
     ) -> Result<Vec<Feature>> {
         let conn = self.pool.get()?;
-        features::query(&conn, self.pool.path(), table, bbox, fields, max_features)
+        features::query(
+            &conn,
+            self.pool.path(),
+            table,
+            bbox,
+            fields,
+            filter,
+            max_features,
+        )
     }
 }

@@ -1,0 +1,307 @@
+//! Vector tiles made on the fly: the features of one or more tables
+//! (GeoPackage feature tables) under a tile, reprojected into the tile
+//! matrix set's CRS and encoded as one MVT layer per table.
+//!
+//! The query box is the tile grown by the encoder's buffer, taken into the
+//! table's CRS through a densified outline; the R-tree answers it. Work per
+//! tile is bounded by [`MAX_FEATURES_PER_TILE`].
+
+use std::sync::Arc;
+
+use geo_types::{Coord, Geometry};
+use serde_json::json;
+
+use crate::crs::{Crs, Transform};
+use crate::error::{Error, Result};
+use crate::feature::{Field, FieldType};
+use crate::metadata::{valid_bounds, TileSetMetadata};
+use crate::mvt::{encode_tile, LayerEncoder, TileParams};
+use crate::source::gpkg::{FeatureTable, GeoPackage};
+use crate::tile::{TileFormat, MAX_ZOOM};
+
+/// Most features one table may put in one tile: 250,000 polygons of ten
+/// vertices are ~60 MB decoded, the worst a request may cost; a denser tile
+/// is refused (`LimitExceeded`) rather than allowed to exhaust memory.
+pub const MAX_FEATURES_PER_TILE: usize = 250_000;
+
+/// Which table to serve and how: its attributes (all by default), a filter
+/// (an SQL expression on its columns, as MapServer's native FILTER), and
+/// the zooms it appears at.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    pub name: String,
+    pub fields: Option<Vec<String>>,
+    pub filter: Option<String>,
+    pub minzoom: Option<u8>,
+    pub maxzoom: Option<u8>,
+}
+
+/// One table, served as one MVT layer named after it.
+struct VectorTable {
+    gpkg: Arc<GeoPackage>,
+    table: FeatureTable,
+    crs: Crs,
+    /// Indices into `table.fields` of the attributes served, and those
+    /// fields.
+    field_indices: Vec<usize>,
+    fields: Vec<Field>,
+    filter: Option<String>,
+    minzoom: u8,
+    maxzoom: u8,
+}
+
+/// A tileset of one or more tables.
+pub struct VectorLayer {
+    tables: Vec<VectorTable>,
+    metadata: TileSetMetadata,
+}
+
+impl VectorLayer {
+    /// The tables of `gpkg` named by `specs`, in that order.
+    pub fn new(gpkg: Arc<GeoPackage>, specs: &[TableSpec]) -> Result<Self> {
+        let path = gpkg.path().to_owned();
+        let invalid = |detail: String| Error::invalid(format!("{}: {detail}", path.display()));
+        let mut tables = Vec::new();
+        for spec in specs {
+            let table = gpkg
+                .feature_tables()
+                .iter()
+                .find(|t| t.table == spec.name)
+                .cloned()
+                .ok_or_else(|| invalid(format!("no feature table {:?}", spec.name)))?;
+            // srs_id 0 is the "undefined geographic" SRS (GeoPackage 1.3
+            // clause 1.1.2.1.2): longitude and latitude, read as WGS 84 as
+            // GDAL and QGIS read it.
+            let epsg = table.srs.epsg.or((table.srs.srs_id == 0).then_some(4326));
+            let epsg = epsg.ok_or_else(|| Error::Unsupported {
+                path: path.clone(),
+                detail: format!("table {:?}: its SRS has no EPSG code", table.table),
+            })?;
+            let crs = Crs::from_epsg(epsg).map_err(|e| Error::Unsupported {
+                path: path.clone(),
+                detail: format!("table {:?}: {e}", table.table),
+            })?;
+            let field_indices: Vec<usize> = match &spec.fields {
+                None => (0..table.fields.len()).collect(),
+                Some(names) => names
+                    .iter()
+                    .map(|name| {
+                        table
+                            .fields
+                            .iter()
+                            .position(|f| &f.name == name)
+                            .ok_or_else(|| {
+                                invalid(format!("table {:?} has no field {name:?}", table.table))
+                            })
+                    })
+                    .collect::<Result<_>>()?,
+            };
+            let (minzoom, maxzoom) = (spec.minzoom.unwrap_or(0), spec.maxzoom.unwrap_or(MAX_ZOOM));
+            if minzoom > maxzoom {
+                return Err(invalid(format!(
+                    "table {:?}: minzoom above maxzoom",
+                    table.table
+                )));
+            }
+            let vector_table = VectorTable {
+                fields: field_indices
+                    .iter()
+                    .map(|&i| table.fields[i].clone())
+                    .collect(),
+                gpkg: Arc::clone(&gpkg),
+                table,
+                crs,
+                field_indices,
+                filter: spec.filter.clone(),
+                minzoom,
+                maxzoom,
+            };
+            // A filter that SQLite cannot run is the layer's error now, not
+            // every tile's later: ask for a box far from any data.
+            if vector_table.filter.is_some() {
+                vector_table.query(Some([1e300, 1e300, 1e300, 1e300]), usize::MAX)?;
+            }
+            tables.push(vector_table);
+        }
+        if tables.is_empty() {
+            return Err(invalid("no feature table to serve".into()));
+        }
+        let metadata = metadata(&tables);
+        Ok(VectorLayer { tables, metadata })
+    }
+
+    /// TileJSON's view: MVT, bounds, zooms, `vector_layers` with fields.
+    pub fn metadata(&self) -> &TileSetMetadata {
+        &self.metadata
+    }
+
+    /// The MVT tile (uncompressed) of `bbox` (easting first, in `crs`) at
+    /// `zoom`: one layer per table with features there; empty when none
+    /// has any.
+    pub fn render(&self, crs: &Crs, bbox: [f64; 4], zoom: u8) -> Result<Vec<u8>> {
+        let params = TileParams::new(bbox);
+        // The buffer's share of the tile, on every side.
+        let grow = f64::from(params.buffer) / f64::from(params.extent);
+        let (dx, dy) = ((bbox[2] - bbox[0]) * grow, (bbox[3] - bbox[1]) * grow);
+        let query = [bbox[0] - dx, bbox[1] - dy, bbox[2] + dx, bbox[3] + dy];
+        let mut layers = Vec::new();
+        for t in self
+            .tables
+            .iter()
+            .filter(|t| (t.minzoom..=t.maxzoom).contains(&zoom))
+        {
+            let transform = Transform::new(&t.crs, crs);
+            let Some(source_bbox) = transform_bbox(query, crs, &t.crs) else {
+                continue;
+            };
+            let mut layer = LayerEncoder::new(&t.table.table, &t.fields, &params);
+            for mut feature in t.query(Some(source_bbox), MAX_FEATURES_PER_TILE)? {
+                if t.crs.epsg != crs.epsg {
+                    reproject(&mut feature.geometry, &transform);
+                }
+                layer.add(&feature);
+            }
+            layers.push(layer);
+        }
+        Ok(encode_tile(&layers))
+    }
+}
+
+impl VectorTable {
+    fn query(&self, bbox: Option<[f64; 4]>, max: usize) -> Result<Vec<crate::feature::Feature>> {
+        self.gpkg.features(
+            &self.table,
+            bbox,
+            &self.field_indices,
+            self.filter.as_deref(),
+            max,
+        )
+    }
+}
+
+/// Bounds in WGS 84 (from the tables' `gpkg_contents` extents), the widest
+/// zoom range, and `vector_layers` as TileJSON 3.0.0 §3.17 describes them,
+/// field types named as tippecanoe and martin name them.
+fn metadata(tables: &[VectorTable]) -> TileSetMetadata {
+    let mut m = TileSetMetadata::new(TileFormat::Mvt);
+    m.minzoom = tables.iter().map(|t| t.minzoom).min().unwrap_or(0);
+    m.maxzoom = tables.iter().map(|t| t.maxzoom).max().unwrap_or(MAX_ZOOM);
+    let wgs84 = Crs::from_epsg(4326).ok();
+    let bounds = tables
+        .iter()
+        .filter_map(|t| transform_bbox(t.table.bbox?, &t.crs, wgs84.as_ref()?))
+        .reduce(|a, b| {
+            [
+                a[0].min(b[0]),
+                a[1].min(b[1]),
+                a[2].max(b[2]),
+                a[3].max(b[3]),
+            ]
+        });
+    m.bounds = bounds.and_then(valid_bounds);
+    m.description = tables.iter().find_map(|t| t.table.description.clone());
+    let layers: Vec<serde_json::Value> = tables
+        .iter()
+        .map(|t| {
+            let fields: serde_json::Map<String, serde_json::Value> = t
+                .fields
+                .iter()
+                .map(|f| {
+                    let kind = match f.field_type {
+                        FieldType::Integer | FieldType::Real => "Number",
+                        FieldType::Text => "String",
+                        FieldType::Boolean => "Boolean",
+                    };
+                    (f.name.clone(), json!(kind))
+                })
+                .collect();
+            let mut layer = json!({
+                "id": t.table.table,
+                "fields": fields,
+                "minzoom": t.minzoom,
+                "maxzoom": t.maxzoom,
+            });
+            if let Some(d) = &t.table.description {
+                layer["description"] = json!(d);
+            }
+            layer
+        })
+        .collect();
+    m.vector_layers = Some(json!(layers));
+    m
+}
+
+/// `bbox` (easting first, in `from`) as a bbox of `to`, through its outline
+/// with eight points per side (enough for the curvature of a tile); `None`
+/// when the transform places none of them.
+fn transform_bbox(bbox: [f64; 4], from: &Crs, to: &Crs) -> Option<[f64; 4]> {
+    if from.epsg == to.epsg {
+        return Some(bbox);
+    }
+    let [x0, y0, x1, y1] = bbox;
+    const STEPS: usize = 8;
+    let mut points = Vec::with_capacity(4 * STEPS);
+    for i in 0..STEPS {
+        let t = i as f64 / STEPS as f64;
+        let (x, y) = (x0 + (x1 - x0) * t, y0 + (y1 - y0) * t);
+        points.extend([(x, y0), (x1, y), (x1 - (x - x0), y1), (x0, y1 - (y - y0))]);
+    }
+    Transform::new(from, to).apply(&mut points);
+    points
+        .iter()
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .fold(None, |b: Option<[f64; 4]>, &(x, y)| {
+            Some(match b {
+                None => [x, y, x, y],
+                Some(b) => [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)],
+            })
+        })
+}
+
+/// Moves every coordinate of `geometry` through `transform`.
+fn reproject(geometry: &mut Geometry<f64>, transform: &Transform) {
+    let mut points = Vec::new();
+    visit_coords(geometry, &mut |c| points.push((c.x, c.y)));
+    transform.apply(&mut points);
+    let mut moved = points.into_iter();
+    visit_coords(geometry, &mut |c| {
+        if let Some((x, y)) = moved.next() {
+            *c = Coord { x, y };
+        }
+    });
+}
+
+/// Calls `f` on every coordinate of `geometry`, in a fixed order.
+fn visit_coords(geometry: &mut Geometry<f64>, f: &mut dyn FnMut(&mut Coord<f64>)) {
+    let line = |l: &mut geo_types::LineString<f64>, f: &mut dyn FnMut(&mut Coord<f64>)| {
+        l.0.iter_mut().for_each(&mut *f);
+    };
+    let polygon = |p: &mut geo_types::Polygon<f64>, f: &mut dyn FnMut(&mut Coord<f64>)| {
+        p.exterior_mut(|e| line(e, f));
+        p.interiors_mut(|rings| rings.iter_mut().for_each(|r| line(r, f)));
+    };
+    match geometry {
+        Geometry::Point(p) => f(&mut p.0),
+        Geometry::Line(l) => {
+            f(&mut l.start);
+            f(&mut l.end);
+        }
+        Geometry::LineString(l) => line(l, f),
+        Geometry::Polygon(p) => polygon(p, f),
+        Geometry::MultiPoint(m) => m.0.iter_mut().for_each(|p| f(&mut p.0)),
+        Geometry::MultiLineString(m) => m.0.iter_mut().for_each(|l| line(l, f)),
+        Geometry::MultiPolygon(m) => m.0.iter_mut().for_each(|p| polygon(p, f)),
+        Geometry::GeometryCollection(c) => c.0.iter_mut().for_each(|g| visit_coords(g, f)),
+        Geometry::Rect(r) => {
+            let mut p = r.to_polygon();
+            polygon(&mut p, f);
+            *geometry = Geometry::Polygon(p);
+        }
+        Geometry::Triangle(t) => {
+            let mut p = t.to_polygon();
+            polygon(&mut p, f);
+            *geometry = Geometry::Polygon(p);
+        }
+    }
+}
