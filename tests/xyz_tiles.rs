@@ -382,16 +382,22 @@ async fn the_catalog_lists_every_layer_and_health_answers() {
     });
     let gpkg: serde_json::Value =
         serde_json::from_slice(&std::fs::read(fixture("gpkg.json")).unwrap()).unwrap();
-    let tables = gpkg["samples"].as_object().unwrap().values().flat_map(|file| {
-        ["feature_tables", "tile_pyramids"].into_iter().flat_map(|kind| {
-            file[kind]
-                .as_object()
-                .unwrap()
-                .iter()
-                .filter(|(_, t)| t["epsg"] != 26711 && t["srs"] != 26711)
-                .map(|(name, _)| name.clone())
-        })
-    });
+    let tables = gpkg["samples"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|file| {
+            ["feature_tables", "tile_pyramids"]
+                .into_iter()
+                .flat_map(|kind| {
+                    file[kind]
+                        .as_object()
+                        .unwrap()
+                        .iter()
+                        .filter(|(_, t)| t["epsg"] != 26711 && t["srs"] != 26711)
+                        .map(|(name, _)| name.clone())
+                })
+        });
     let mut expected: Vec<String> = archives.chain(geotiffs).chain(tables).collect();
     expected.sort_unstable();
     assert_eq!(ids, expected);

@@ -1,0 +1,333 @@
+//! GeoPackage layers over HTTP: tables as layers, vector tiles made on the
+//! fly (composition, attribute selection, filters, gzip, empty tiles), tile
+//! pyramids served as stored or rendered, and bad files that disable only
+//! themselves. Geometry and attributes are checked against GDAL by
+//! tests/clients/gpkg_client.py, which CI runs against the server.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+
+use hyper::StatusCode;
+use tuilerie_tests::{sample, TestServer};
+
+/// One layer of a decoded MVT tile: its name, keys and feature ids.
+#[derive(Debug, Default)]
+struct MvtLayer {
+    name: String,
+    keys: Vec<String>,
+    ids: Vec<u64>,
+}
+
+/// Protobuf fields of `data` (MVT 2.1 uses varints and length-delimited
+/// fields only): (field number, varint or bytes).
+fn fields(mut data: &[u8]) -> Vec<(u64, Result<u64, &[u8]>)> {
+    fn varint(data: &mut &[u8]) -> u64 {
+        let mut value = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = data[0];
+            *data = &data[1..];
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                break;
+            }
+        }
+        value
+    }
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        let key = varint(&mut data);
+        match key & 7 {
+            0 => out.push((key >> 3, Ok(varint(&mut data)))),
+            2 => {
+                let len = varint(&mut data) as usize;
+                out.push((key >> 3, Err(&data[..len])));
+                data = &data[len..];
+            }
+            wire => panic!("wire type {wire} in an MVT tile"),
+        }
+    }
+    out
+}
+
+/// The layers of an MVT tile (§4.1: layers are field 3 of the tile; name
+/// 1, features 2, keys 3 of a layer; id 1 of a feature).
+fn mvt_layers(tile: &[u8]) -> Vec<MvtLayer> {
+    let text = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+    fields(tile)
+        .into_iter()
+        .filter(|(n, _)| *n == 3)
+        .map(|(_, layer)| {
+            let mut out = MvtLayer::default();
+            for (n, v) in fields(layer.unwrap_err()) {
+                match (n, v) {
+                    (1, Err(name)) => out.name = text(name),
+                    (3, Err(key)) => out.keys.push(text(key)),
+                    (2, Err(feature)) => out.ids.extend(
+                        fields(feature)
+                            .into_iter()
+                            .filter_map(|(n, v)| (n == 1).then(|| v.unwrap())),
+                    ),
+                    _ => {}
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+fn gunzip(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(data)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// Ids of the fires the SQL `condition` selects, read with SQLite itself.
+fn fire_ids(condition: &str) -> BTreeSet<u64> {
+    let db = rusqlite::Connection::open_with_flags(
+        sample("gpkg/ynp_fires_1984_2022.gpkg"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut stmt = db
+        .prepare(&format!("SELECT fid FROM mtbs_perims WHERE {condition}"))
+        .unwrap();
+    let ids = stmt.query_map([], |r| r.get::<_, i64>(0)).unwrap();
+    ids.map(|id| id.unwrap() as u64).collect()
+}
+
+const CONFIG: &str = r#"
+[[layers]]
+id = "sample"
+path = "@SAMPLES@/gpkg/gdal_sample_v1.2_spatial_index_extension.gpkg"
+tables = [{ name = "point2d", fields = ["intfield", "strfield"] }, { name = "linestring2d" }]
+
+[[layers]]
+id = "fires"
+path = "@SAMPLES@/gpkg/ynp_fires_1984_2022.gpkg"
+tables = [{ name = "mtbs_perims" }]
+
+[[layers]]
+id = "recent_fires"
+path = "@SAMPLES@/gpkg/ynp_fires_1984_2022.gpkg"
+tables = [{ name = "mtbs_perims", fields = ["incid_name", "ig_year"], filter = "ig_year >= 2000" }]
+
+[[layers]]
+id = "bad_filter"
+path = "@SAMPLES@/gpkg/ynp_fires_1984_2022.gpkg"
+tables = [{ name = "mtbs_perims", filter = "no_such_column > 1" }]
+
+[[layers]]
+id = "bad_field"
+path = "@SAMPLES@/gpkg/ynp_fires_1984_2022.gpkg"
+tables = [{ name = "mtbs_perims", fields = ["no_such_field"] }]
+"#;
+
+/// The z5 tile holding all of Yellowstone.
+const YNP: &str = "5/6/11.pbf";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_table_of_a_geopackage_is_a_layer_with_its_fields_in_tilejson() {
+    let server = TestServer::start("", &[sample("gpkg")]).await;
+    let tilejson = server.get("/mtbs_perims").await.json();
+    assert_eq!(
+        tilejson["tiles"][0].as_str().unwrap().rsplit('.').next(),
+        Some("pbf")
+    );
+    let layers = tilejson["vector_layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 1);
+    assert_eq!(layers[0]["id"], "mtbs_perims");
+    assert_eq!(layers[0]["fields"]["ig_year"], "Number");
+    assert_eq!(layers[0]["fields"]["incid_name"], "String");
+    let [w, s, e, n] = [0, 1, 2, 3].map(|i| tilejson["bounds"][i].as_f64().unwrap());
+    assert!(
+        w < -110.5 && e > -110.5 && s < 44.6 && n > 44.6,
+        "{:?}",
+        tilejson["bounds"]
+    );
+    // The pyramids are layers too, in their stored format.
+    let pyramid = server.get("/TILESosmds").await.json();
+    assert_eq!(
+        pyramid["tiles"][0].as_str().unwrap().rsplit('.').next(),
+        Some("png")
+    );
+    // Only the NAD27 tables (no datum grids in the pure-Rust PROJ) fail.
+    let mut failed: Vec<&str> = server.failures.iter().map(|f| f.id.as_str()).collect();
+    failed.sort_unstable();
+    assert_eq!(failed, ["byte_jpeg", "byte_png", "utm"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vector_tiles_are_gzipped_when_accepted_and_absent_where_no_feature_is() {
+    let server = TestServer::start("", &[sample("gpkg")]).await;
+    let path = format!("/mtbs_perims/{YNP}");
+    let gz = server
+        .request(hyper::Method::GET, &path, &[("accept-encoding", "gzip")])
+        .await;
+    assert_eq!(gz.status, StatusCode::OK);
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert_eq!(
+        gz.header("content-type"),
+        Some("application/vnd.mapbox-vector-tile")
+    );
+    let plain = server.get(&path).await;
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(gunzip(&gz.body), plain.body);
+    let layers = mvt_layers(&plain.body);
+    assert_eq!(layers.len(), 1);
+    assert_eq!(layers[0].name, "mtbs_perims");
+    assert!(layers[0].ids.len() > 40, "{} fires", layers[0].ids.len());
+    // The other side of the world: no content.
+    assert_eq!(
+        server.get("/mtbs_perims/5/20/11.pbf").await.status,
+        StatusCode::NO_CONTENT
+    );
+    // The same tile through the TMS route.
+    let tms = server.get("/mtbs_perims/WebMercatorQuad/5/6/11").await;
+    assert_eq!(tms.body, plain.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn configured_tables_compose_one_tileset_with_their_fields_and_filters() {
+    let server = TestServer::start(CONFIG, &[]).await;
+    // A filter or a field the table does not have disables its layer only.
+    let mut failed: Vec<&str> = server.failures.iter().map(|f| f.id.as_str()).collect();
+    failed.sort_unstable();
+    assert_eq!(failed, ["bad_field", "bad_filter"]);
+
+    let tilejson = server.get("/sample").await.json();
+    let layers = tilejson["vector_layers"].as_array().unwrap();
+    let ids: Vec<&str> = layers.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["point2d", "linestring2d"]);
+    let point_fields = layers[0]["fields"].as_object().unwrap();
+    assert_eq!(
+        point_fields.keys().collect::<Vec<_>>(),
+        ["intfield", "strfield"]
+    );
+    let tile = gunzip(
+        &server
+            .request(
+                hyper::Method::GET,
+                "/sample/0/0/0.pbf",
+                &[("accept-encoding", "gzip")],
+            )
+            .await
+            .body,
+    );
+    let tile_layers = mvt_layers(&tile);
+    let names: Vec<&str> = tile_layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["point2d", "linestring2d"]);
+    assert!(tile_layers[0]
+        .keys
+        .iter()
+        .all(|k| k == "intfield" || k == "strfield"));
+
+    let all: BTreeSet<u64> = mvt_layers(&server.get(&format!("/fires/{YNP}")).await.body)[0]
+        .ids
+        .iter()
+        .copied()
+        .collect();
+    let recent = mvt_layers(&server.get(&format!("/recent_fires/{YNP}")).await.body);
+    let recent_ids: BTreeSet<u64> = recent[0].ids.iter().copied().collect();
+    let expected: BTreeSet<u64> = all
+        .intersection(&fire_ids("ig_year >= 2000"))
+        .copied()
+        .collect();
+    assert!(!recent_ids.is_empty() && recent_ids.len() < all.len());
+    assert_eq!(recent_ids, expected);
+    let mut keys = recent[0].keys.clone();
+    keys.sort_unstable();
+    assert_eq!(keys, ["ig_year", "incid_name"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pyramid_is_served_as_stored_on_its_grid_and_rendered_elsewhere() {
+    let server = TestServer::start("", &[sample("gpkg/rivers.gpkg")]).await;
+    let db = rusqlite::Connection::open_with_flags(
+        sample("gpkg/rivers.gpkg"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    // GeoPackage rows count from the top, as XYZ rows do.
+    let stored: Vec<u8> = db
+        .query_row(
+            "SELECT tile_data FROM TILESosmds WHERE zoom_level = 2 AND tile_column = 1 AND tile_row = 2",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let png = server.get("/TILESosmds/2/1/2.png").await;
+    assert_eq!(png.status, StatusCode::OK);
+    assert_eq!(png.body, stored);
+    // Another format on the same grid, and another grid: rendered.
+    let jpeg = server.get("/TILESosmds/2/1/2.jpg").await;
+    assert_eq!(
+        (jpeg.status, &jpeg.body[..3]),
+        (StatusCode::OK, &b"\xff\xd8\xff"[..])
+    );
+    let crs84 = server.get("/TILESosmds/WorldCRS84Quad/1/1/0.png").await;
+    assert_eq!(crs84.status, StatusCode::OK);
+    let mut reader = png::Decoder::new(std::io::Cursor::new(&crs84.body[..]))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!((info.width, info.height), (256, 256));
+    // Beyond z3 the pyramid has no tiles: z4 is rendered from z3's.
+    let deeper = server.get("/TILESosmds/4/2/5.png").await;
+    assert_eq!(deeper.status, StatusCode::OK);
+    assert_ne!(deeper.body, stored);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_geopackage_disables_itself_and_the_rest_keeps_serving() {
+    let dir = std::env::temp_dir().join(format!("tuilerie-gpkg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // An MBTiles file under a .gpkg name, and a file that is not SQLite.
+    std::fs::copy(sample("world_cities.mbtiles"), dir.join("not_a_gpkg.gpkg")).unwrap();
+    std::fs::write(dir.join("garbage.gpkg"), b"this is not a database").unwrap();
+    // A fire whose geometry blob is cut short.
+    let corrupt = dir.join("corrupt.gpkg");
+    std::fs::copy(sample("gpkg/ynp_fires_1984_2022.gpkg"), &corrupt).unwrap();
+    let db = rusqlite::Connection::open(&corrupt).unwrap();
+    for trigger in db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+    {
+        db.execute(&format!("DROP TRIGGER \"{}\"", trigger.unwrap()), [])
+            .unwrap();
+    }
+    db.execute(
+        "UPDATE mtbs_perims SET geom = substr(geom, 1, 20) WHERE fid = 5",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    std::fs::copy(sample("gpkg/rivers.gpkg"), dir.join("rivers.gpkg")).unwrap();
+
+    let server = TestServer::start("", &[dir.clone()]).await;
+    let mut failed: Vec<&str> = server.failures.iter().map(|f| f.id.as_str()).collect();
+    failed.sort_unstable();
+    assert_eq!(failed, ["garbage", "not_a_gpkg"]);
+    // The corrupt fire fails the tiles it is in (the log names the table
+    // and the feature; the client gets a 500 without internals); the rest
+    // of the file and the other files keep serving.
+    let broken = server.get(&format!("/mtbs_perims/{YNP}")).await;
+    assert_eq!(broken.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        server.get("/mtbs_perims/5/20/11.pbf").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        server.get("/TILESosmds/0/0/0.png").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        server.get("/FEATURESriversds/0/0/0.pbf").await.status,
+        StatusCode::OK
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
