@@ -65,7 +65,8 @@ fn mvt_layers(tile: &[u8]) -> Vec<MvtLayer> {
                     (2, Err(feature)) => out.ids.extend(
                         fields(feature)
                             .into_iter()
-                            .filter_map(|(n, v)| (n == 1).then(|| v.unwrap())),
+                            .filter(|(n, _)| *n == 1)
+                            .map(|(_, v)| v.unwrap()),
                     ),
                     _ => {}
                 }
