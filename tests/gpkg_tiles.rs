@@ -309,7 +309,7 @@ async fn a_broken_geopackage_disables_itself_and_the_rest_keeps_serving() {
     drop(db);
     std::fs::copy(sample("gpkg/rivers.gpkg"), dir.join("rivers.gpkg")).unwrap();
 
-    let server = TestServer::start("", &[dir.clone()]).await;
+    let server = TestServer::start("", std::slice::from_ref(&dir)).await;
     let mut failed: Vec<&str> = server.failures.iter().map(|f| f.id.as_str()).collect();
     failed.sort_unstable();
     assert_eq!(failed, ["garbage", "not_a_gpkg"]);
