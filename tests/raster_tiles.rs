@@ -366,3 +366,45 @@ async fn cached_tiles_keep_their_format_and_bytes_with_or_without_the_cache() {
     assert_eq!(bodies[1], bodies[4]);
     assert_eq!(bodies[..5], bodies[5..]);
 }
+
+/// A web-optimized JPEG COG (tests/fixtures/make_web_jpeg_cog.sh: GDAL's
+/// GoogleMapsCompatible tiling of RGB.byte.tif, 256² JPEG blocks at z9)
+/// asked for a tile of its own grid: as JPEG, the stored block itself (its
+/// pixels decode exactly as the block does, which a re-encoded tile's
+/// would not); as PNG, the block's pixels copied without resampling.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_web_optimized_jpeg_cog_serves_its_blocks_as_tiles() {
+    use tuilerie_engine::source::cog::Cog;
+    use tuilerie_engine::source::SourceContext;
+
+    let file = fixture("web_jpeg_cog.tif");
+    let server = TestServer::start("", std::slice::from_ref(&file)).await;
+    let cog = Cog::open(&file, SourceContext::new(1 << 20)).unwrap();
+    // Origin (-8844681.42, 2974317.64), 305.748 m cells: block (2, 1) of
+    // the full resolution is z9 tile (143 + 2, 218 + 1).
+    let block = cog.read_block(0, 2, 1).unwrap();
+    let decode_jpeg = |bytes: &[u8]| {
+        let options = zune_core::options::DecoderOptions::default()
+            .jpeg_set_out_colorspace(zune_core::colorspace::ColorSpace::RGB);
+        let mut decoder = zune_jpeg::JpegDecoder::new_with_options(
+            zune_core::bytestream::ZCursor::new(bytes),
+            options,
+        );
+        decoder.decode().unwrap()
+    };
+    let jpeg = server.get("/web_jpeg_cog/9/145/219.jpg").await;
+    assert_eq!(jpeg.status, StatusCode::OK);
+    assert_eq!(decode_jpeg(&jpeg.body), block.data);
+    // A tile off the grid (WorldCRS84Quad) is rendered, not a block.
+    let other = server
+        .get("/web_jpeg_cog/WorldCRS84Quad/8/145/92.jpg")
+        .await;
+    assert_eq!(other.status, StatusCode::OK);
+    assert_ne!(decode_jpeg(&other.body).len(), 0);
+    let png = server.get("/web_jpeg_cog/9/145/219.png").await;
+    let rgb: Vec<u8> = to_rgba(&png.body)
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
+    assert_eq!(rgb, block.data);
+}

@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 use crate::metadata::{valid_bounds, TileSetMetadata};
 use crate::raster_style::{Style, StyleSpec};
 use crate::source::cog::Cog;
-use crate::source::gpkg::PyramidSource;
 use crate::source::{RasterSource, SourceContext};
 use crate::tile::TileFormat;
 use crate::warp::{warp, Request, Resampling, Rgba};
@@ -26,8 +25,6 @@ pub struct RasterLayer {
     /// How tiles of this layer are resampled.
     pub resampling: Resampling,
     metadata: TileSetMetadata,
-    /// Stored tiles to serve untouched where they are on the asked grid.
-    stored: Option<Arc<PyramidSource>>,
 }
 
 impl RasterLayer {
@@ -103,38 +100,74 @@ impl RasterLayer {
             style,
             resampling,
             metadata,
-            stored: None,
         })
     }
 
-    /// The layer serving `pyramid`'s stored tiles as they are when a tile
-    /// asked for is one of them (in their format, which becomes the
-    /// layer's), and rendering the others.
-    pub fn with_stored_tiles(mut self, pyramid: Arc<PyramidSource>) -> Self {
+    /// The layer with `format` as its default tile format (a GeoPackage
+    /// pyramid's stored format, so that its tiles go out as stored).
+    pub fn with_format(mut self, format: TileFormat) -> Self {
         if matches!(
-            pyramid.pyramid().format,
+            format,
             TileFormat::Png | TileFormat::Jpeg | TileFormat::Webp
         ) {
-            self.metadata.format = pyramid.pyramid().format;
+            self.metadata.format = format;
         }
-        self.stored = Some(pyramid);
         self
     }
 
-    /// The stored tile that is exactly the `width × height` tile `bbox`
-    /// (easting first, in `crs`), when the layer has stored tiles on that
-    /// grid: `Some(None)` where the grid matches but no tile is stored.
+    /// The stored image that is exactly the `width × height` tile `bbox`
+    /// (easting first, in `crs`): when a level's blocks are the tile's size
+    /// and cell size and one of them has its corner on the tile's, that
+    /// block as the source stores it ([`RasterSource::stored_block`]), if
+    /// the layer's style shows the bands as they are.
+    /// `None`: the tile has to be rendered.
     pub fn stored_tile(
         &self,
         crs: &Crs,
         bbox: [f64; 4],
         width: u32,
         height: u32,
-    ) -> Result<Option<Option<bytes::Bytes>>> {
-        match &self.stored {
-            Some(pyramid) if crs.epsg == self.crs.epsg => pyramid.stored_tile(bbox, width, height),
-            _ => Ok(None),
+    ) -> Result<Option<bytes::Bytes>> {
+        let Some(gt) = self.source.geotransform() else {
+            return Ok(None);
+        };
+        if crs.epsg != self.crs.epsg || gt[2] != 0.0 || gt[4] != 0.0 || !self.style.is_identity() {
+            return Ok(None);
         }
+        let levels = self.source.levels();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs();
+        let (cell_x, cell_y) = (
+            (bbox[2] - bbox[0]) / f64::from(width),
+            (bbox[3] - bbox[1]) / f64::from(height),
+        );
+        for (level, shape) in levels.iter().enumerate() {
+            let level_x = gt[1] * f64::from(levels[0].width) / f64::from(shape.width);
+            let level_y = -gt[5] * f64::from(levels[0].height) / f64::from(shape.height);
+            if shape.block_width != width
+                || shape.block_height != height
+                || !close(level_x, cell_x)
+                || !close(level_y, cell_y)
+            {
+                continue;
+            }
+            // The tile's top-left corner in blocks of the level.
+            let col = (bbox[0] - gt[0]) / (level_x * f64::from(width));
+            let row = (gt[3] - bbox[3]) / (level_y * f64::from(height));
+            let (across, down) = shape.blocks();
+            if (col - col.round()).abs() > 1e-6
+                || (row - row.round()).abs() > 1e-6
+                || col < 0.0
+                || row < 0.0
+                || col.round() >= f64::from(across)
+                || row.round() >= f64::from(down)
+            {
+                continue;
+            }
+            return self
+                .source
+                .stored_block(level, col.round() as u32, row.round() as u32);
+        }
+        Ok(None)
     }
 
     /// What the layer says about itself (format PNG, bounds, zooms).

@@ -98,6 +98,15 @@ impl Colormap {
 }
 
 impl Style {
+    /// Whether the style shows bands 1–3 as they are: a stored RGB image
+    /// can then stand for a rendered one.
+    pub fn is_identity(&self) -> bool {
+        self.bands == [0, 1, 2]
+            && self.rescale.is_none()
+            && self.colormap.is_none()
+            && !self.hillshade
+    }
+
     /// The style of `source` under `spec`: 8-bit images show their grey or
     /// RGB bands as they are; other types need a rescale, from `spec` or
     /// from the value range of the source's smallest overview.

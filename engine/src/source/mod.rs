@@ -72,6 +72,14 @@ pub trait RasterSource: Send + Sync {
     fn read_block(&self, level: usize, col: u32, row: u32) -> Result<Arc<Block>>;
     /// The transparency mask of that block (0 = empty), where there is one.
     fn read_mask_block(&self, level: usize, col: u32, row: u32) -> Result<Option<Arc<Block>>>;
+
+    /// That block as an image file (JPEG, PNG, WebP) that can be sent as
+    /// the tile it covers without decoding: a JPEG COG's block with its
+    /// tables, a GeoPackage's stored tile. `None` when it is not stored so,
+    /// or has transparency of its own to apply.
+    fn stored_block(&self, _level: usize, _col: u32, _row: u32) -> Result<Option<bytes::Bytes>> {
+        Ok(None)
+    }
 }
 
 /// A number no other raster source of the process has: the first part of
@@ -180,7 +188,7 @@ pub fn open_geopackage(
             p.clone(),
             Arc::clone(ctx),
         )?);
-        let layer = RasterLayer::new(source.clone(), path, style)?.with_stored_tiles(source);
+        let layer = RasterLayer::new(source, path, style)?.with_format(p.format);
         Ok(LayerSource::Raster(Arc::new(layer)))
     };
     let features = |specs: &[TableSpec]| -> Result<LayerSource> {

@@ -195,9 +195,9 @@ async fn rendered(
                 .stored_tile(&crs, bbox, matrix.tile_width, matrix.tile_height)
                 .map_err(|e| Reply::from_engine(&e, &layer.id))?;
             let (bytes, empty) = match stored {
-                // A stored tile on the asked grid, in the asked format:
-                // sent as it is.
-                Some(Some(bytes)) if TileFormat::sniff(&bytes) == address.format => (bytes, false),
+                // A stored image on the asked grid, in the asked format
+                // (a GeoPackage tile, a JPEG COG's block): sent as it is.
+                Some(bytes) if TileFormat::sniff(&bytes) == address.format => (bytes, false),
                 _ => {
                     let (bytes, empty) =
                         render_job(state, layer, raster, bbox, crs, matrix, address).await?;

@@ -208,14 +208,7 @@ fn decode_jpeg(raw: &[u8], layout: &Layout) -> Result<Vec<u8>, String> {
             layout.samples, layout.sample_type
         ));
     }
-    let stream = match layout.jpeg_tables {
-        Some(tables) if tables.len() > 4 && raw.len() > 2 => {
-            let mut s = tables[..tables.len() - 2].to_vec();
-            s.extend_from_slice(&raw[2..]);
-            s
-        }
-        _ => raw.to_vec(),
-    };
+    let stream = jpeg_stream(raw, layout.jpeg_tables);
     let out = if layout.samples == 1 {
         ColorSpace::Luma
     } else {
@@ -236,6 +229,20 @@ fn decode_jpeg(raw: &[u8], layout: &Layout) -> Result<Vec<u8>, String> {
             "JPEG block is {other:?}, not {}×{}",
             layout.width, layout.rows
         )),
+    }
+}
+
+/// A JPEG block as a whole JPEG stream: the shared JPEGTables (without
+/// their EOI) spliced in front of the block's own stream (without its SOI),
+/// as TIFF Technical Note 2 says a decoder should.
+pub fn jpeg_stream(raw: &[u8], tables: Option<&[u8]>) -> Vec<u8> {
+    match tables {
+        Some(tables) if tables.len() > 4 && raw.len() > 2 => {
+            let mut s = tables[..tables.len() - 2].to_vec();
+            s.extend_from_slice(&raw[2..]);
+            s
+        }
+        _ => raw.to_vec(),
     }
 }
 

@@ -255,6 +255,41 @@ impl Cog {
         Ok(Some(self.ctx.cog_blocks.insert(key, block)))
     }
 
+    /// Block (`col`, `row`) of `level` as a JPEG file, when it is stored
+    /// as one and can stand for the tile it covers: three-sample chunky
+    /// JPEG, wholly inside the image, not sparse, and with no pixel masked.
+    fn jpeg_block(&self, level: usize, col: u32, row: u32) -> Result<Option<Bytes>> {
+        let Some(l) = self.levels.get(level) else {
+            return Ok(None);
+        };
+        let (across, down) = l.blocks();
+        let whole = (col + 1) * l.block_width <= l.width && (row + 1) * l.block_height <= l.height;
+        if l.compression != Compression::Jpeg
+            || l.planar
+            || l.samples != 3
+            || !whole
+            || col >= across
+            || row >= down
+        {
+            return Ok(None);
+        }
+        let index = (row * across + col) as usize;
+        let (offset, len) = (l.offsets[index], l.byte_counts[index]);
+        if len == 0 {
+            return Ok(None);
+        }
+        if let Some(mask) = self.read_mask_block(level, col, row)? {
+            if mask.data.contains(&0) {
+                return Ok(None);
+            }
+        }
+        let raw = &self.data[offset as usize..(offset + len) as usize];
+        Ok(Some(Bytes::from(decode::jpeg_stream(
+            raw,
+            l.jpeg_tables.as_deref(),
+        ))))
+    }
+
     fn decode(&self, l: &Level, col: u32, row: u32) -> Result<Block> {
         let (across, down) = l.blocks();
         if col >= across || row >= down {
@@ -491,5 +526,9 @@ impl RasterSource for Cog {
 
     fn read_mask_block(&self, level: usize, col: u32, row: u32) -> Result<Option<Arc<Block>>> {
         Cog::read_mask_block(self, level, col, row)
+    }
+
+    fn stored_block(&self, level: usize, col: u32, row: u32) -> Result<Option<Bytes>> {
+        self.jpeg_block(level, col, row)
     }
 }

@@ -3,8 +3,8 @@
 //! may mix PNG and JPEG tiles: GDAL writes opaque tiles as JPEG and the
 //! others as PNG), a missing tile a transparent block.
 //!
-//! Serving stored tiles untouched, when the pyramid is on the requested
-//! grid, is [`PyramidSource::stored_tile`]'s job; the warp is for the rest.
+//! Where the requested grid is the pyramid's, the layer sends the stored
+//! tile ([`RasterSource::stored_block`]); the warp is for the rest.
 
 use std::io::Cursor;
 use std::sync::Arc;
@@ -87,49 +87,6 @@ impl PyramidSource {
     pub fn pyramid(&self) -> &TilePyramid {
         &self.pyramid
     }
-
-    /// The stored tile that is exactly the `width × height` pixel tile
-    /// `bbox` (easting first, in the pyramid's CRS): `Some` (holding `None`
-    /// when the pyramid has no tile there) when one of the pyramid's
-    /// matrices has the same cell and tile sizes and a tile edge on the
-    /// bbox's corner; `None` when the tile has to be rendered.
-    pub fn stored_tile(
-        &self,
-        bbox: [f64; 4],
-        width: u32,
-        height: u32,
-    ) -> Result<Option<Option<Bytes>>> {
-        let [min_x, _, _, max_y] = self.pyramid.bbox;
-        let cell_x = (bbox[2] - bbox[0]) / f64::from(width);
-        let cell_y = (bbox[3] - bbox[1]) / f64::from(height);
-        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
-        for m in &self.pyramid.matrices {
-            if m.tile_width != width
-                || m.tile_height != height
-                || !close(m.pixel_x_size, cell_x)
-                || !close(m.pixel_y_size, cell_y)
-            {
-                continue;
-            }
-            // Where the bbox's top-left corner is in the matrix, in tiles.
-            let col = (bbox[0] - min_x) / (f64::from(width) * m.pixel_x_size);
-            let row = (max_y - bbox[3]) / (f64::from(height) * m.pixel_y_size);
-            if (col - col.round()).abs() > 1e-6 || (row - row.round()).abs() > 1e-6 {
-                continue;
-            }
-            let (col, row) = (col.round(), row.round());
-            if col < 0.0 || row < 0.0 || col >= f64::from(u32::MAX) || row >= f64::from(u32::MAX) {
-                return Ok(Some(None));
-            }
-            return Ok(Some(self.gpkg.read_tile(
-                &self.pyramid,
-                m.zoom,
-                col as u32,
-                row as u32,
-            )?));
-        }
-        Ok(None)
-    }
 }
 
 impl RasterSource for PyramidSource {
@@ -192,6 +149,13 @@ impl RasterSource for PyramidSource {
     fn read_mask_block(&self, _: usize, _: u32, _: u32) -> Result<Option<Arc<Block>>> {
         // Transparency is the tiles' own alpha.
         Ok(None)
+    }
+
+    fn stored_block(&self, level: usize, col: u32, row: u32) -> Result<Option<Bytes>> {
+        match self.matrices.get(level) {
+            Some(m) => self.gpkg.read_tile(&self.pyramid, m.zoom, col, row),
+            None => Ok(None),
+        }
     }
 }
 
