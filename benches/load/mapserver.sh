@@ -58,4 +58,7 @@ stop_mapserver() {
   pids=$(family "$1")
   kill $pids 2>/dev/null || true
   wait "$1" 2>/dev/null || true
+  # MapServer under FastCGI outlives SIGTERM while it waits for a request.
+  sleep 0.5
+  kill -9 $pids 2>/dev/null || true
 }
