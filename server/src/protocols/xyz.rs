@@ -73,7 +73,9 @@ pub async fn reply(
             Err(reply) => return reply,
         },
         LayerSource::Features(vector) => {
-            match generated(state, layer, vector, tms, &address).await {
+            let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
+            let gzip_ok = accepts_encoding(accept, "gzip");
+            match generated(state, layer, vector, tms, &address, gzip_ok).await {
                 Ok(Some(tile)) => tile,
                 Ok(None) => return empty_vector_tile(layer, settings),
                 Err(reply) => return reply,
@@ -283,8 +285,9 @@ fn locate<'a>(
 }
 
 /// A vector layer's tile in any tile matrix set: from the rendered-tile
-/// cache, or cut from its tables on the CPU pool and gzip'd (clients that
-/// do not accept gzip get it inflated, as stored archive tiles);
+/// cache, or cut from its tables on the CPU pool, gzip'd when the client
+/// accepts it (the cache keeps what the first client got: a later client
+/// that does not accept gzip gets it inflated, as stored archive tiles);
 /// `Ok(None)` when no feature falls in the tile.
 async fn generated(
     state: &AppState,
@@ -292,6 +295,7 @@ async fn generated(
     vector: &Arc<VectorLayer>,
     tms_id: &str,
     address: &Address<'_>,
+    gzip_ok: bool,
 ) -> Result<Option<Tile>, Reply> {
     let key = cache_key(layer, tms_id, address);
     let hit = match state.rendered.get(&key) {
@@ -303,12 +307,16 @@ async fn generated(
             let vector = Arc::clone(vector);
             let job = move || {
                 let tile = vector.render(&crs, bbox, zoom)?;
-                Ok(if tile.is_empty() { tile } else { gzip(&tile) })
+                Ok(if tile.is_empty() || !gzip_ok {
+                    (tile, Encoding::Identity)
+                } else {
+                    (gzip(&tile), Encoding::Gzip)
+                })
             };
-            let bytes = on_cpu_pool(state, layer, address, job).await?;
+            let (bytes, encoding) = on_cpu_pool(state, layer, address, job).await?;
             let empty = bytes.is_empty();
             let rendered = Rendered {
-                tile: Tile::hashed(bytes.into(), Encoding::Gzip),
+                tile: Tile::hashed(bytes.into(), encoding),
                 empty,
             };
             state.rendered.insert(key, rendered)
