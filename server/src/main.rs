@@ -67,6 +67,11 @@ fn default_paths() -> Vec<PathBuf> {
     ))]
 }
 
+/// mimalloc: vector tiles made on the fly allocate per feature and per
+/// ring; glibc's allocator took a fifth of their CPU time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = Targets::new()

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxBuildHasher;
+
 use super::command::{encode_lines, encode_points, encode_polygons};
 use super::pbf::{write_bytes, write_double, write_packed, write_sint, write_uint};
 use super::tile_geometry::{TileFrame, TileGeometry};
@@ -57,6 +59,18 @@ enum LayerValue {
 }
 
 impl LayerValue {
+    /// The deduplication key of a value that is not a string: its type and
+    /// bits.
+    fn scalar_key(&self) -> Option<(u8, u64)> {
+        Some(match self {
+            LayerValue::String(_) => return None,
+            LayerValue::Double(bits) => (0, *bits),
+            LayerValue::Uint(u) => (1, *u),
+            LayerValue::Sint(i) => (2, *i as u64),
+            LayerValue::Bool(b) => (3, u64::from(*b)),
+        })
+    }
+
     /// The layer value for `value`; `None` for `Null`, which is left out.
     /// Integers use `uint_value` when not negative and `sint_value`
     /// otherwise, the two most compact encodings (§4.2 leaves the choice).
@@ -106,10 +120,18 @@ pub struct LayerEncoder {
     keys: Vec<String>,
     key_indices: HashMap<String, u32>,
     values: Vec<LayerValue>,
-    value_indices: HashMap<LayerValue, u32>,
+    /// Indices into `values`: strings looked up by `&str` (no copy for a
+    /// value seen before), the other types by their key. FxHash: these
+    /// lookups run per attribute of every feature, and SipHash's
+    /// flood resistance buys nothing on a tile's own values.
+    string_indices: HashMap<String, u32, FxBuildHasher>,
+    scalar_indices: HashMap<(u8, u64), u32, FxBuildHasher>,
     /// Encoded `features` fields, concatenated.
     features: Vec<u8>,
     feature_count: usize,
+    /// Buffers reused from feature to feature.
+    tags: Vec<u32>,
+    message: Vec<u8>,
 }
 
 impl LayerEncoder {
@@ -126,9 +148,12 @@ impl LayerEncoder {
             keys: Vec::new(),
             key_indices: HashMap::new(),
             values: Vec::new(),
-            value_indices: HashMap::new(),
+            string_indices: HashMap::default(),
+            scalar_indices: HashMap::default(),
             features: Vec::new(),
             feature_count: 0,
+            tags: Vec::new(),
+            message: Vec::new(),
         }
     }
 
@@ -160,6 +185,7 @@ impl LayerEncoder {
                 self.write_feature(id.take(), &tags, geom_type, &commands);
             }
         }
+        self.tags = tags;
         true
     }
 
@@ -180,24 +206,37 @@ impl LayerEncoder {
     }
 
     /// The feature's tags (§4.4): key index, value index pairs for its
-    /// non-null values.
+    /// non-null values, in the reused buffer (taken; give it back with
+    /// the feature written).
     fn tags(&mut self, values: &[Value]) -> Vec<u32> {
-        let mut tags = Vec::new();
+        let mut tags = std::mem::take(&mut self.tags);
+        tags.clear();
         for (field, value) in values.iter().enumerate().take(self.fields.len()) {
-            let Some(value) = LayerValue::new(value) else {
-                continue;
-            };
-            let key = self.key_index(field);
             let next = self.values.len() as u32;
-            let value = match self.value_indices.get(&value) {
-                Some(&index) => index,
-                None => {
-                    self.values.push(value.clone());
-                    self.value_indices.insert(value, next);
-                    next
+            let index = match value {
+                Value::Null => continue,
+                Value::String(s) => match self.string_indices.get(s.as_str()) {
+                    Some(&index) => index,
+                    None => {
+                        self.values.push(LayerValue::String(s.clone()));
+                        self.string_indices.insert(s.clone(), next);
+                        next
+                    }
+                },
+                other => {
+                    let Some(value) = LayerValue::new(other) else {
+                        continue;
+                    };
+                    let Some(key) = value.scalar_key() else {
+                        continue;
+                    };
+                    *self.scalar_indices.entry(key).or_insert_with(|| {
+                        self.values.push(value);
+                        next
+                    })
                 }
             };
-            tags.extend([key, value]);
+            tags.extend([self.key_index(field), index]);
         }
         tags
     }
@@ -223,7 +262,8 @@ impl LayerEncoder {
     }
 
     fn write_feature(&mut self, id: Option<u64>, tags: &[u32], kind: GeomType, geometry: &[u32]) {
-        let mut message = Vec::with_capacity(geometry.len() * 2 + tags.len() + 16);
+        let mut message = std::mem::take(&mut self.message);
+        message.clear();
         if let Some(id) = id {
             write_uint(&mut message, feature_field::ID, id);
         }
@@ -231,6 +271,7 @@ impl LayerEncoder {
         write_uint(&mut message, feature_field::TYPE, kind as u64);
         write_packed(&mut message, feature_field::GEOMETRY, geometry);
         write_bytes(&mut self.features, layer_field::FEATURES, &message);
+        self.message = message;
         self.feature_count += 1;
     }
 
