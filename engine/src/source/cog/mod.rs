@@ -12,8 +12,9 @@
 //! predictors 2 and 3; 8-, 16-, 32- and 64-bit integer and float samples;
 //! GeoKeys to an EPSG code; ModelTiepoint+ModelPixelScale or
 //! ModelTransformation; GDAL_NODATA; JPEG (with JPEGTables, YCbCr to RGB)
-//! and WebP blocks of 8-bit samples; 1-bit per-dataset masks. Not yet:
-//! LERC (refused by name).
+//! and WebP blocks of 8-bit samples; LERC blocks of any sample type, bare
+//! or in DEFLATE or ZSTD (GDAL's LercParameters tag), with their validity
+//! masks read as GDAL reads them (see `decode`); 1-bit per-dataset masks.
 
 mod decode;
 mod geo;
@@ -48,9 +49,14 @@ const TILE_WIDTH: u16 = 322;
 const TILE_LENGTH: u16 = 323;
 const TILE_OFFSETS: u16 = 324;
 const TILE_BYTE_COUNTS: u16 = 325;
+const EXTRA_SAMPLES: u16 = 338;
 const SAMPLE_FORMAT: u16 = 339;
 const JPEG_TABLES: u16 = 347;
 const GDAL_NODATA: u16 = 42113;
+/// GDAL's `[LERC version, additional compression]` (libtiff `tif_lerc.c`).
+const LERC_PARAMETERS: u16 = 50674;
+/// ExtraSamples value of unassociated (straight) alpha (TIFF 6.0 §18).
+const UNASSOCIATED_ALPHA: u64 = 2;
 
 /// NewSubfileType bits (TIFF 6.0 §8): a reduced-resolution image, a mask.
 const REDUCED_RESOLUTION: u64 = 1;
@@ -84,6 +90,9 @@ pub struct Level {
     planar: bool,
     sample_type: SampleType,
     jpeg_tables: Option<Vec<u8>>,
+    /// The last sample is unassociated alpha (ExtraSamples), in a chunky
+    /// layout: a LERC block may store it as its validity mask.
+    alpha_last: bool,
 }
 
 impl Level {
@@ -322,6 +331,8 @@ impl Cog {
             rows,
             samples,
             jpeg_tables: l.jpeg_tables.as_deref(),
+            nodata: self.nodata,
+            alpha_last: l.alpha_last,
         };
         let corrupt = |detail: String| Error::Corrupt {
             path: self.path.clone(),
@@ -412,8 +423,19 @@ fn parse_level(d: &Ifd, file_len: u64) -> std::result::Result<Level, LevelError>
     let samples = d.uint(SAMPLES_PER_PIXEL).unwrap_or(1);
     let bits = d.uint(BITS_PER_SAMPLE).unwrap_or(1);
     let format = d.uint(SAMPLE_FORMAT).unwrap_or(1);
-    let compression = Compression::from_code(d.uint(COMPRESSION).unwrap_or(1))
+    let mut compression = Compression::from_code(d.uint(COMPRESSION).unwrap_or(1))
         .map_err(LevelError::Unsupported)?;
+    let predictor = d.uint(PREDICTOR).unwrap_or(1);
+    if let Compression::Lerc(_) = compression {
+        let packing = decode::LercPacking::from_parameters(d.uints(LERC_PARAMETERS))
+            .map_err(LevelError::Unsupported)?;
+        compression = Compression::Lerc(packing);
+        if predictor != 1 {
+            return Err(LevelError::Unsupported(format!(
+                "predictor {predictor} with LERC"
+            )));
+        }
+    }
     // A transparency mask is 1-bit; its rows unpack to bytes.
     let one_bit = bits == 1 && samples == 1;
     let sample_type = if one_bit {
@@ -485,13 +507,15 @@ fn parse_level(d: &Ifd, file_len: u64) -> std::result::Result<Level, LevelError>
         offsets: offsets.to_vec(),
         byte_counts: counts.to_vec(),
         compression,
-        predictor: d.uint(PREDICTOR).unwrap_or(1),
+        predictor,
         tiled,
         one_bit,
         samples: samples as usize,
         planar,
         sample_type,
         jpeg_tables: d.undefined(JPEG_TABLES).map(<[u8]>::to_vec),
+        alpha_last: !planar
+            && d.uints(EXTRA_SAMPLES).and_then(<[u64]>::last) == Some(&UNASSOCIATED_ALPHA),
     })
 }
 
