@@ -73,7 +73,9 @@ pub async fn reply(
             Err(reply) => return reply,
         },
         LayerSource::Features(vector) => {
-            let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
+            let accept = headers
+                .get(header::ACCEPT_ENCODING)
+                .and_then(|v| v.to_str().ok());
             let gzip_ok = accepts_encoding(accept, "gzip");
             match generated(state, layer, vector, tms, &address, gzip_ok).await {
                 Ok(Some(tile)) => tile,
