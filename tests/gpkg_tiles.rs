@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::io::Read;
 
 use hyper::StatusCode;
-use tuilerie_tests::{sample, TestServer};
+use tuilerie_tests::{fixture, png_rgba, sample, TestServer};
 
 /// One layer of a decoded MVT tile: its name, keys and feature ids.
 #[derive(Debug, Default)]
@@ -331,4 +331,39 @@ async fn a_broken_geopackage_disables_itself_and_the_rest_keeps_serving() {
         StatusCode::OK
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// small_world_and_byte (EPSG:4326, tiles only at z1, whose matrix covers
+/// half of the set's bbox) warped into WebMercatorQuad z1 tiles, against
+/// GDAL's GPKG raster driver + gdalwarp (tests/fixtures/record_warps.py).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pyramid_in_another_crs_is_warped_as_gdal_warps_it() {
+    let server = TestServer::start("", &[sample("gpkg/small_world_and_byte.gpkg")]).await;
+    for (x, y) in [(0, 0), (1, 1)] {
+        let reply = server
+            .get(&format!("/small_world_and_byte/1/{x}/{y}.png"))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let ours = png_rgba(&reply.body);
+        let reference = format!("warp/gpkg/small_world_and_byte_1_{x}_{y}_bilinear.png");
+        let theirs = png_rgba(&std::fs::read(fixture(&reference)).unwrap());
+        let (mut alpha, mut colour, mut opaque) = (0, 0, 0);
+        for (a, b) in ours.chunks_exact(4).zip(theirs.chunks_exact(4)) {
+            if (a[3] == 0) != (b[3] == 0) {
+                alpha += 1;
+            } else if a[3] > 0 {
+                opaque += 1;
+                colour += usize::from(a.iter().zip(b).any(|(p, q)| p.abs_diff(*q) > 1));
+            }
+        }
+        assert!(opaque > 20_000, "{reference}: {opaque} opaque pixels");
+        assert!(
+            alpha <= 655,
+            "{reference}: transparency differs on {alpha} pixels"
+        );
+        assert!(
+            colour * 50 <= opaque,
+            "{reference}: colour differs on {colour} of {opaque}"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! as gdalwarp's tile (tests/fixtures/warp/) and as the engine's own warp.
 
 use hyper::{Method, StatusCode};
-use tuilerie_tests::{fixture, sample, TestServer};
+use tuilerie_tests::{fixture, png_rgba, sample, TestServer};
 
 /// Pixels whose transparency differs, or, opaque in both, whose channels
 /// differ by more than one level.
@@ -23,12 +23,12 @@ async fn a_webmercator_tile_equals_gdalwarps_within_tolerance() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("content-type"), Some("image/png"));
     assert!(r.header("etag").is_some());
-    let ours = to_rgba(&r.body);
+    let ours = png_rgba(&r.body);
     assert!(
         ours.chunks_exact(4).any(|p| p[3] == 0),
         "the tile has transparent parts"
     );
-    let gdal = to_rgba(
+    let gdal = png_rgba(
         &std::fs::read(fixture(
             "warp/usda_naip_256_lzw_z3_18_42710_97342_bilinear.png",
         ))
@@ -100,27 +100,6 @@ async fn tilejson_of_a_geotiff_gives_its_extent_and_native_zoom() {
     );
 }
 
-/// Decodes a PNG of any colour type to RGBA (grey, grey + alpha, RGB).
-fn to_rgba(bytes: &[u8]) -> Vec<u8> {
-    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-    decoder.set_transformations(png::Transformations::EXPAND);
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    match info.color_type {
-        png::ColorType::Rgba => buf,
-        png::ColorType::Rgb => buf
-            .chunks_exact(3)
-            .flat_map(|p| [p[0], p[1], p[2], 255])
-            .collect(),
-        png::ColorType::GrayscaleAlpha => buf
-            .chunks_exact(2)
-            .flat_map(|p| [p[0], p[0], p[0], p[1]])
-            .collect(),
-        _ => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_16_bit_layer_rescaled_as_configured_matches_gdal() {
     let config = r#"
@@ -133,9 +112,9 @@ async fn a_16_bit_layer_rescaled_as_configured_matches_gdal() {
     assert!(server.failures.is_empty(), "{:?}", server.failures);
     let r = server.get("/web16/8/74/91.png").await;
     assert_eq!(r.status, StatusCode::OK);
-    let ours = to_rgba(&r.body);
+    let ours = png_rgba(&r.body);
     // gdalwarp -r bilinear -dstalpha, then gdal_translate -scale 5088 37037 0 255.
-    let gdal = to_rgba(&std::fs::read(fixture("warp/styled/web_8_74_91.png")).unwrap());
+    let gdal = png_rgba(&std::fs::read(fixture("warp/styled/web_8_74_91.png")).unwrap());
     let differing = differing_pixels(&ours, &gdal);
     assert!(
         differing as f64 / 65536.0 < 0.01,
@@ -155,9 +134,9 @@ async fn hillshade_of_a_lambert_93_dsm_matches_gdaldem() {
     assert!(server.failures.is_empty(), "{:?}", server.failures);
     let r = server.get("/dsm/15/16166/11364.png").await;
     assert_eq!(r.status, StatusCode::OK);
-    let ours = to_rgba(&r.body);
+    let ours = png_rgba(&r.body);
     let gdal =
-        to_rgba(&std::fs::read(fixture("warp/styled/ign_15_16166_11364_hillshade.png")).unwrap());
+        png_rgba(&std::fs::read(fixture("warp/styled/ign_15_16166_11364_hillshade.png")).unwrap());
     // gdaldem marks the DSM's edges and nodata 0; compare where both shade,
     // away from the outline where neighbours differ.
     let (mut compared, mut off) = (0, 0);
@@ -218,7 +197,7 @@ async fn unstyled_16_bit_layers_use_the_files_value_range_and_bad_styles_are_ref
     for layer in ["cog", "viridis"] {
         let r = server.get(&format!("/{layer}/{z}/{x}/{y}.png")).await;
         assert_eq!(r.status, StatusCode::OK, "{layer}");
-        let rgba = to_rgba(&r.body);
+        let rgba = png_rgba(&r.body);
         let opaque: Vec<&[u8]> = rgba.chunks_exact(4).filter(|p| p[3] == 255).collect();
         assert!(
             opaque.len() > 1000,
@@ -246,8 +225,8 @@ async fn tiles_in_other_tile_matrix_sets_match_gdalwarp() {
         .get("/cog_uint8_rgb_nodata/WorldCRS84Quad/7/128/64.png")
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    let ours = to_rgba(&r.body);
-    let gdal = to_rgba(
+    let ours = png_rgba(&r.body);
+    let gdal = png_rgba(
         &std::fs::read(fixture(
             "warp/crs84/cog_uint8_rgb_nodata_7_128_64_bilinear.png",
         ))
@@ -313,7 +292,7 @@ async fn tiles_without_extension_follow_accept_and_empty_tiles_follow_the_config
     let empty = "/usda_naip_256_lzw_z3/18/42708/97342.png";
     let r = server.get(empty).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(to_rgba(&r.body).chunks_exact(4).all(|p| p[3] == 0));
+    assert!(png_rgba(&r.body).chunks_exact(4).all(|p| p[3] == 0));
     for (setting, status) in [
         ("no-content", StatusCode::NO_CONTENT),
         ("not-found", StatusCode::NOT_FOUND),
@@ -402,7 +381,7 @@ async fn a_web_optimized_jpeg_cog_serves_its_blocks_as_tiles() {
     assert_eq!(other.status, StatusCode::OK);
     assert_ne!(decode_jpeg(&other.body).len(), 0);
     let png = server.get("/web_jpeg_cog/9/145/219.png").await;
-    let rgb: Vec<u8> = to_rgba(&png.body)
+    let rgb: Vec<u8> = png_rgba(&png.body)
         .chunks_exact(4)
         .flat_map(|p| [p[0], p[1], p[2]])
         .collect();

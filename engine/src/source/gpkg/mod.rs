@@ -182,6 +182,27 @@ impl GeoPackage {
         &self.failed
     }
 
+    /// The zoom levels of `pyramid` holding at least one tile (the unique
+    /// index on zoom, column and row answers this without reading tiles).
+    pub fn stored_zooms(&self, pyramid: &TilePyramid) -> Result<Vec<u32>> {
+        let conn = self.pool.get()?;
+        let sql = format!(
+            "SELECT DISTINCT zoom_level FROM {}",
+            contents::quote(&pyramid.table)
+        );
+        let mut stmt = conn.prepare(&sql).map_err(|e| self.pool.error(e))?;
+        let zooms = stmt
+            .query_map([], |r| r.get::<_, i64>(0))
+            .map_err(|e| self.pool.error(e))?;
+        let mut out = Vec::new();
+        for zoom in zooms {
+            if let Ok(zoom) = u32::try_from(zoom.map_err(|e| self.pool.error(e))?) {
+                out.push(zoom);
+            }
+        }
+        Ok(out)
+    }
+
     /// The stored bytes of a tile (PNG, JPEG or WebP as stored), `Ok(None)`
     /// when there is none. `row` counts from the top (GeoPackage 1.3 clause
     /// 2.2.7: tile (0, 0) is the upper-left one).

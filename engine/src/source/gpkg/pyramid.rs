@@ -29,36 +29,34 @@ pub struct PyramidSource {
 }
 
 impl PyramidSource {
-    /// The pyramid of `gpkg` named `pyramid`. Matrices that do not span the
-    /// tile matrix set's bbox (GeoPackage 1.3 clause 2.2.7.1.1 says they
-    /// should) are left out, since the warp takes every level to cover the
-    /// same extent; none left is `Unsupported`.
+    /// The pyramid of `gpkg` named `pyramid`: its matrices that hold tiles,
+    /// finest first, each a level covering the tile matrix set's bbox at the
+    /// matrix's pixel size. A matrix narrower than the bbox (against the
+    /// SHALL of GeoPackage 1.3 clause 2.2.7.1.1, as small_world_and_byte's
+    /// z1 is) reads as missing, transparent, tiles beyond it; a pyramid
+    /// with no tile at all is `Unsupported`.
     pub fn new(
         gpkg: Arc<GeoPackage>,
         pyramid: TilePyramid,
         ctx: Arc<SourceContext>,
     ) -> Result<Self> {
         let [min_x, min_y, max_x, max_y] = pyramid.bbox;
-        let spans = |m: &GpkgTileMatrix| {
-            let w = f64::from(m.matrix_width) * f64::from(m.tile_width) * m.pixel_x_size;
-            let h = f64::from(m.matrix_height) * f64::from(m.tile_height) * m.pixel_y_size;
-            (w - (max_x - min_x)).abs() <= 1e-6 * (max_x - min_x)
-                && (h - (max_y - min_y)).abs() <= 1e-6 * (max_y - min_y)
-        };
+        let stored = gpkg.stored_zooms(&pyramid)?;
         let mut matrices: Vec<GpkgTileMatrix> = Vec::new();
         let mut levels = Vec::new();
         let mut sorted = pyramid.matrices.clone();
         sorted.sort_by_key(|m| std::cmp::Reverse(m.zoom));
-        for m in sorted.into_iter().filter(spans) {
-            let (Some(width), Some(height)) = (
-                m.matrix_width.checked_mul(m.tile_width),
-                m.matrix_height.checked_mul(m.tile_height),
-            ) else {
+        for m in sorted.into_iter().filter(|m| stored.contains(&m.zoom)) {
+            // Pixels across the bbox at this matrix's resolution.
+            let width = ((max_x - min_x) / m.pixel_x_size).round();
+            let height = ((max_y - min_y) / m.pixel_y_size).round();
+            let pixels = 1.0..=f64::from(u32::MAX);
+            if !(pixels.contains(&width) && pixels.contains(&height)) {
                 continue;
-            };
+            }
             levels.push(LevelShape {
-                width,
-                height,
+                width: width as u32,
+                height: height as u32,
                 block_width: m.tile_width,
                 block_height: m.tile_height,
             });
@@ -67,10 +65,7 @@ impl PyramidSource {
         if matrices.is_empty() {
             return Err(Error::Unsupported {
                 path: gpkg.path().to_owned(),
-                detail: format!(
-                    "tile table {:?}: no tile matrix spans the tile matrix set's bbox",
-                    pyramid.table
-                ),
+                detail: format!("tile table {:?} holds no tile", pyramid.table),
             });
         }
         Ok(PyramidSource {
