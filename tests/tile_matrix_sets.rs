@@ -17,6 +17,9 @@ async fn the_list_links_every_registered_set() {
         "WorldCRS84Quad",
         "EuropeanETRS89_LAEAQuad",
         "UTM31WGS84Quad",
+        "UPSArcticWGS84Quad",
+        "UPSAntarcticWGS84Quad",
+        "CanadianNAD83_LCC",
         "LAMB93",
     ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");

@@ -4,8 +4,9 @@
 //! The registered quad sets are generated from their defining parameters
 //! (origin, level-0 cell size, level-0 matrix size; each level halves the
 //! cell size and doubles the matrix), and checked in the tests against the
-//! values of the OGC registry. IGN's `LAMB93` set is irregular, so its scale
-//! denominators and matrix sizes are listed as IGN's WMTS publishes them.
+//! values of the OGC registry. Irregular sets (the registry's
+//! CanadianNAD83_LCC, IGN's `LAMB93`) list their scale denominators and
+//! matrix sizes as published.
 //! Custom sets come from TMS 2.0 JSON files.
 
 use std::collections::BTreeMap;
@@ -260,38 +261,90 @@ const LAMB93_LEVELS: [(f64, u32, u32); 22] = [
     (178.010_363_571_428_58, 101121, 471125),
 ];
 
-fn lamb93() -> TileMatrixSet {
-    let tile_matrices = LAMB93_LEVELS
-        .iter()
-        .enumerate()
-        .map(
-            |(z, &(scale_denominator, matrix_width, matrix_height))| TileMatrix {
-                id: z.to_string(),
-                scale_denominator,
-                cell_size: scale_denominator * PIXEL_SIZE_METRES,
-                corner_of_origin: CornerOfOrigin::TopLeft,
-                point_of_origin: [0.0, 12_000_000.0],
-                tile_width: 256,
-                tile_height: 256,
-                matrix_width,
-                matrix_height,
-            },
-        )
-        .collect();
-    TileMatrixSet {
-        id: "LAMB93".into(),
-        title: Some("Lambert-93 (RGF93 v1), IGN Géoportail grid".into()),
-        uri: None,
-        crs: epsg(2154),
-        ordered_axes: vec!["E".into(), "N".into()],
-        well_known_scale_set: None,
-        tile_matrices,
+/// CanadianNAD83_LCC (EPSG:3978) as the OGC registry defines it: scale
+/// denominator, matrix width, height for levels 0..=25; origin
+/// (-34 655 800, 39 310 000), 256-pixel tiles. Its cell sizes are the scale
+/// denominators over 3779.52 (96 dpi, as the registry computes them), not
+/// over TMS 2.0's 0.28 mm pixel.
+const CANADIAN_LCC_LEVELS: [(f64, u32, u32); 26] = [
+    (145_000_000.0, 5, 5),
+    (85_000_000.0, 8, 8),
+    (50_000_000.0, 13, 14),
+    (30_000_000.0, 21, 22),
+    (17_500_000.0, 36, 38),
+    (10_000_000.0, 62, 66),
+    (6_000_000.0, 103, 110),
+    (3_500_000.0, 177, 188),
+    (2_000_000.0, 309, 329),
+    (1_200_000.0, 515, 548),
+    (700_000.0, 882, 938),
+    (420_000.0, 1470, 1563),
+    (250_000.0, 2469, 2626),
+    (145_000.0, 4257, 4528),
+    (85_000.0, 7262, 7723),
+    (50_000.0, 12344, 13130),
+    (30_000.0, 20574, 21882),
+    (17_500.0, 35269, 37512),
+    (10_000.0, 61720, 65646),
+    (6_000.0, 102866, 109409),
+    (3_500.0, 176341, 187558),
+    (2_000.0, 308596, 328227),
+    (1_200.0, 514327, 547044),
+    (700.0, 881703, 937790),
+    (420.0, 1469505, 1562983),
+    (250.0, 2468768, 2625811),
+];
+
+/// A set whose levels are listed, not generated: `(scale denominator,
+/// matrix width, matrix height)` per level, cells `scale × metres per
+/// pixel`, one top-left origin, 256-pixel tiles, east-north axes.
+struct Listed {
+    id: &'static str,
+    title: &'static str,
+    uri: Option<String>,
+    epsg: u32,
+    origin: [f64; 2],
+    pixel_metres: f64,
+    levels: &'static [(f64, u32, u32)],
+}
+
+impl Listed {
+    fn build(self) -> TileMatrixSet {
+        let tile_matrices = self
+            .levels
+            .iter()
+            .enumerate()
+            .map(
+                |(z, &(scale_denominator, matrix_width, matrix_height))| TileMatrix {
+                    id: z.to_string(),
+                    scale_denominator,
+                    cell_size: scale_denominator * self.pixel_metres,
+                    corner_of_origin: CornerOfOrigin::TopLeft,
+                    point_of_origin: self.origin,
+                    tile_width: 256,
+                    tile_height: 256,
+                    matrix_width,
+                    matrix_height,
+                },
+            )
+            .collect();
+        TileMatrixSet {
+            id: self.id.into(),
+            title: Some(self.title.into()),
+            uri: self.uri,
+            crs: epsg(self.epsg),
+            ordered_axes: vec!["E".into(), "N".into()],
+            well_known_scale_set: None,
+            tile_matrices,
+        }
     }
 }
 
 /// The sets every server offers: the OGC registry's WebMercatorQuad,
-/// WorldCRS84Quad, WorldMercatorWGS84Quad, EuropeanETRS89_LAEAQuad and the
-/// 60 UTMnnWGS84Quad, plus IGN's LAMB93.
+/// WorldCRS84Quad, WorldMercatorWGS84Quad, EuropeanETRS89_LAEAQuad, the 60
+/// UTMnnWGS84Quad, UPSArcticWGS84Quad, UPSAntarcticWGS84Quad and
+/// CanadianNAD83_LCC, plus IGN's LAMB93. (The registry's CDB1GlobalGrid and
+/// GNOSISGlobalGrid need TMS 2.0 variable matrix widths, not modelled.)
 pub fn registered() -> Vec<TileMatrixSet> {
     let web_mercator = Quad {
         id: "WebMercatorQuad".into(),
@@ -362,7 +415,52 @@ pub fn registered() -> Vec<TileMatrixSet> {
             .build(),
         );
     }
-    sets.push(lamb93());
+    // Universal Polar Stereographic: the registry's origin and extent
+    // (±16 440 759.350252 m around the pole's false origin of 2 000 000).
+    for (id, title, code) in [
+        ("UPSArcticWGS84Quad", "Arctic", 5041),
+        ("UPSAntarcticWGS84Quad", "Antarctic", 5042),
+    ] {
+        sets.push(
+            Quad {
+                id: id.into(),
+                title: format!("Universal Polar Stereographic WGS 84 Quad for {title}"),
+                crs: epsg(code),
+                axes: ["E", "N"],
+                well_known_scale_set: None,
+                origin: [-14_440_759.350_252, 18_440_759.350_252],
+                first_cell: 32_881_518.700_504 / 256.0,
+                first_matrix: (1, 1),
+                levels: 0..=24,
+                metres_per_unit: 1.0,
+            }
+            .build(),
+        );
+    }
+    sets.push(
+        Listed {
+            id: "CanadianNAD83_LCC",
+            title: "Lambert conformal conic NAD83 for Canada",
+            uri: Some("http://www.opengis.net/def/tilematrixset/OGC/1.0/CanadianNAD83_LCC".into()),
+            epsg: 3978,
+            origin: [-34_655_800.0, 39_310_000.0],
+            pixel_metres: 1.0 / 3779.52,
+            levels: &CANADIAN_LCC_LEVELS,
+        }
+        .build(),
+    );
+    sets.push(
+        Listed {
+            id: "LAMB93",
+            title: "Lambert-93 (RGF93 v1), IGN Géoportail grid",
+            uri: None,
+            epsg: 2154,
+            origin: [0.0, 12_000_000.0],
+            pixel_metres: PIXEL_SIZE_METRES,
+            levels: &LAMB93_LEVELS,
+        }
+        .build(),
+    );
     sets
 }
 
@@ -519,6 +617,42 @@ mod tests {
                 16777216,
             ),
             (
+                "UPSArcticWGS84Quad",
+                "0",
+                458726544.4,
+                128443.4324,
+                [-14440759.350252, 18440759.350252],
+                1,
+                1,
+            ),
+            (
+                "UPSAntarcticWGS84Quad",
+                "10",
+                447975.141,
+                125.4330395,
+                [-14440759.350252, 18440759.350252],
+                1024,
+                1024,
+            ),
+            (
+                "CanadianNAD83_LCC",
+                "0",
+                145000000.0,
+                38364.6600626534,
+                [-34655800.0, 39310000.0],
+                5,
+                5,
+            ),
+            (
+                "CanadianNAD83_LCC",
+                "25",
+                250.0,
+                0.0661459656252645,
+                [-34655800.0, 39310000.0],
+                2468768,
+                2625811,
+            ),
+            (
                 "LAMB93",
                 "0",
                 373497230.5353357571875677,
@@ -574,9 +708,14 @@ mod tests {
             "http://www.opengis.net/def/crs/EPSG/0/32660"
         );
         assert_eq!(set("LAMB93").tile_matrices.len(), 22);
+        assert_eq!(set("CanadianNAD83_LCC").tile_matrices.len(), 26);
+        assert_eq!(
+            set("UPSAntarcticWGS84Quad").crs,
+            "http://www.opengis.net/def/crs/EPSG/0/5042"
+        );
         assert_eq!(
             TileMatrixSets::new(vec![]).unwrap().iter().count(),
-            4 + 60 + 1
+            4 + 60 + 2 + 1 + 1
         );
     }
 
