@@ -304,7 +304,8 @@ struct Limit {
 /// Archives and vector layers: WebMercatorQuad, their zooms. Rasters
 /// (GeoTIFFs, GeoPackage tile pyramids): WebMercatorQuad,
 /// WorldCRS84Quad, the UTM set of a UTM file, LAMB93 for a file in France,
-/// and every custom set.
+/// CanadianNAD83_LCC in Canada, the UPS sets near the poles, and every
+/// custom set.
 fn offered_sets<'a>(state: &'a AppState, layer: &Layer) -> Vec<(&'a TileMatrixSet, Vec<Limit>)> {
     let sets = &state.tile_matrix_sets;
     let meta = &layer.metadata;
@@ -320,6 +321,20 @@ fn offered_sets<'a>(state: &'a AppState, layer: &Layer) -> Vec<(&'a TileMatrixSe
             .is_some_and(|[w, s, e, n]| w > -10.0 && e < 11.0 && s > 41.0 && n < 52.0);
         if epsg == 2154 || in_france {
             ids.push("LAMB93".into());
+        }
+        // The registry's regional sets, for layers inside their region.
+        let inside = |[w0, s0, e0, n0]: [f64; 4]| {
+            meta.bounds
+                .is_some_and(|[w, s, e, n]| w >= w0 && e <= e0 && s >= s0 && n <= n0)
+        };
+        if epsg == 3978 || inside([-141.0, 40.0, -47.0, 86.0]) {
+            ids.push("CanadianNAD83_LCC".into());
+        }
+        if epsg == 5041 || inside([-180.0, 60.0, 180.0, 90.0]) {
+            ids.push("UPSArcticWGS84Quad".into());
+        }
+        if epsg == 5042 || inside([-180.0, -90.0, 180.0, -60.0]) {
+            ids.push("UPSAntarcticWGS84Quad".into());
         }
         ids.extend(sets.custom().map(|t| t.id.clone()));
     }
