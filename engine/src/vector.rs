@@ -119,8 +119,11 @@ impl VectorLayer {
             };
             // A filter that SQLite cannot run is the layer's error now, not
             // every tile's later: ask for a box far from any data.
-            if vector_table.filter.is_some() {
-                vector_table.query(Some([1e300, 1e300, 1e300, 1e300]), usize::MAX)?;
+            if let Some(filter) = &vector_table.filter {
+                let far = Some([1e300, 1e300, 1e300, 1e300]);
+                let fields = &vector_table.field_indices;
+                let table = &vector_table.table;
+                gpkg.for_each_feature(table, far, fields, Some(filter), 1, &mut |_| {})?;
             }
             tables.push(vector_table);
         }
@@ -156,27 +159,23 @@ impl VectorLayer {
                 continue;
             };
             let mut layer = LayerEncoder::new(&t.table.table, &t.fields, &params);
-            for mut feature in t.query(Some(source_bbox), MAX_FEATURES_PER_TILE)? {
-                if t.crs.epsg != crs.epsg {
-                    reproject(&mut feature.geometry, &transform);
-                }
-                layer.add(&feature);
-            }
+            let reprojected = t.crs.epsg != crs.epsg;
+            t.gpkg.for_each_feature(
+                &t.table,
+                Some(source_bbox),
+                &t.field_indices,
+                t.filter.as_deref(),
+                MAX_FEATURES_PER_TILE,
+                &mut |mut feature| {
+                    if reprojected {
+                        reproject(&mut feature.geometry, &transform);
+                    }
+                    layer.add(&feature);
+                },
+            )?;
             layers.push(layer);
         }
         Ok(encode_tile(&layers))
-    }
-}
-
-impl VectorTable {
-    fn query(&self, bbox: Option<[f64; 4]>, max: usize) -> Result<Vec<crate::feature::Feature>> {
-        self.gpkg.features(
-            &self.table,
-            bbox,
-            &self.field_indices,
-            self.filter.as_deref(),
-            max,
-        )
     }
 }
 

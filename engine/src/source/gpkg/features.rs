@@ -18,19 +18,32 @@ use super::{blob, rtree_name, FeatureTable};
 use crate::error::{Error, Result};
 use crate::feature::{Feature, FieldType, Geometry, Value};
 
-/// The features of `table` whose envelope meets `bbox` (all of them when
-/// `None`) and that pass `filter` (an SQL expression on the table's
+/// Which features and attributes a query asks for.
+#[derive(Clone, Copy)]
+pub(super) struct Selection<'a> {
+    pub bbox: Option<[f64; 4]>,
+    pub fields: &'a [usize],
+    pub filter: Option<&'a str>,
+    pub max: usize,
+}
+
+/// Visits the features of `table` whose envelope meets `bbox` (all of them
+/// when `None`) and that pass `filter` (an SQL expression on the table's
 /// columns, from the server's configuration, never from a request), with
 /// the values of `fields`; more than `max` is an error.
 pub(super) fn query(
     conn: &Connection,
     path: &Path,
     table: &FeatureTable,
-    bbox: Option<[f64; 4]>,
-    fields: &[usize],
-    filter: Option<&str>,
-    max: usize,
-) -> Result<Vec<Feature>> {
+    selection: &Selection,
+    visit: &mut dyn FnMut(Feature),
+) -> Result<()> {
+    let Selection {
+        bbox,
+        fields,
+        filter,
+        max,
+    } = *selection;
     if let Some(b) = bbox {
         if !(b.iter().all(|v| v.is_finite()) && b[0] <= b[2] && b[1] <= b[3]) {
             return Err(Error::invalid(format!(
@@ -77,7 +90,7 @@ pub(super) fn query(
         _ => stmt.query([]),
     }
     .map_err(sqlite)?;
-    let mut features = Vec::new();
+    let mut count = 0;
     while let Some(row) = rows.next().map_err(sqlite)? {
         let fid = match row.get_ref(0).map_err(sqlite)? {
             ValueRef::Integer(i) => Some(i),
@@ -89,7 +102,7 @@ pub(super) fn query(
         else {
             continue;
         };
-        if features.len() == max {
+        if count == max {
             return Err(Error::TooManyFeatures {
                 path: path.to_owned(),
                 table: table.table.clone(),
@@ -101,14 +114,15 @@ pub(super) fn query(
             let field_type = table.fields[i].field_type;
             values.push(value(row.get_ref(2 + k).map_err(sqlite)?, field_type));
         }
-        features.push(Feature {
+        count += 1;
+        visit(Feature {
             // Ids are the integer primary key; negative ones have no u64.
             id: fid.and_then(|i| u64::try_from(i).ok()),
             geometry,
             values,
         });
     }
-    Ok(features)
+    Ok(())
 }
 
 /// The geometry of a row if its envelope meets `bbox`: NULL and empty

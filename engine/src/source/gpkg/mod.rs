@@ -263,15 +263,31 @@ impl GeoPackage {
         filter: Option<&str>,
         max_features: usize,
     ) -> Result<Vec<Feature>> {
+        let mut out = Vec::new();
+        self.for_each_feature(table, bbox, fields, filter, max_features, &mut |f| {
+            out.push(f)
+        })?;
+        Ok(out)
+    }
+
+    /// [`Self::features`], handed to `visit` one by one as SQLite reads
+    /// them: a tile of 25 000 polygons never holds them all at once.
+    pub fn for_each_feature(
+        &self,
+        table: &FeatureTable,
+        bbox: Option<[f64; 4]>,
+        fields: &[usize],
+        filter: Option<&str>,
+        max_features: usize,
+        visit: &mut dyn FnMut(Feature),
+    ) -> Result<()> {
         let conn = self.pool.get()?;
-        features::query(
-            &conn,
-            self.pool.path(),
-            table,
+        let selection = features::Selection {
             bbox,
             fields,
             filter,
-            max_features,
-        )
+            max: max_features,
+        };
+        features::query(&conn, self.pool.path(), table, &selection, visit)
     }
 }
