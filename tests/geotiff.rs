@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tuilerie_engine::source::cog::{Block, Cog, SampleType};
 use tuilerie_engine::source::SourceContext;
-use tuilerie_tests::{fixture, samples, sha256};
+use tuilerie_tests::{fixture, samples, sha256, XorShift};
 
 fn gdal_type(t: SampleType) -> &'static str {
     match t {
@@ -216,20 +216,12 @@ fn every_sample_geotiff_reads_as_gdal_reads_it() {
     assert_eq!(compared, 20, "files compared");
 }
 
-/// A small deterministic generator, so a failure can be replayed.
-fn xorshift(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
 #[test]
 fn truncated_and_bit_flipped_geotiffs_never_panic() {
     let dir = std::env::temp_dir().join(format!("tuilerie-hostile-tiff-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ctx = SourceContext::new(1 << 20);
-    let mut state = 0x005E_ED0F_7155_u64;
+    let mut rng = XorShift(0x005E_ED0F_7155);
     for name in [
         "rgba8_cog.tiff",
         "rgba8_cog_big.tiff",
@@ -242,12 +234,12 @@ fn truncated_and_bit_flipped_geotiffs_never_panic() {
         for round in 0..200 {
             let mut bytes = original.clone();
             if round % 3 == 0 {
-                bytes.truncate(xorshift(&mut state) as usize % bytes.len());
+                bytes.truncate(rng.next_u64() as usize % bytes.len());
             } else {
                 // Most structure sits in the first kilobytes.
-                for _ in 0..1 + xorshift(&mut state) % 4 {
-                    let at = xorshift(&mut state) as usize % bytes.len().min(4096);
-                    bytes[at] = xorshift(&mut state) as u8;
+                for _ in 0..1 + rng.next_u64() % 4 {
+                    let at = rng.next_u64() as usize % bytes.len().min(4096);
+                    bytes[at] = rng.next_u64() as u8;
                 }
             }
             std::fs::write(&path, &bytes).unwrap();

@@ -18,6 +18,8 @@ pub mod tile;
 pub mod tms;
 pub mod vector;
 pub mod warp;
+#[cfg(test)]
+mod xorshift;
 
 pub use catalog::{Catalog, Layer, LayerSpec};
 pub use error::{Error, ErrorKind, Result};

@@ -12,6 +12,7 @@ use super::quantise::twice_area;
 use super::tile_geometry::TilePoint;
 use super::*;
 use crate::feature::{Feature, Field, FieldType, Value};
+use crate::xorshift::XorShift;
 
 const E: f64 = 4096.0;
 
@@ -810,17 +811,9 @@ fn unusable_params_drop_every_feature_without_panicking() {
     assert!(layer.add(&point));
 }
 
-/// A xorshift64 generator: deterministic, no dependency.
-struct XorShift(u64);
-
+/// Random geometries for the fuzz test below, from the engine's test
+/// generator.
 impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }

@@ -287,11 +287,9 @@ mod tests {
     #[test]
     fn arbitrary_bytes_never_panic() {
         let seed = classic(&[(256, 3, 1, 640), (273, 4, 2, 30), (33550, 12, 3, 40)], 0);
-        let mut state = 0x1234_5678_9ABC_DEF1u64;
+        let mut rng = crate::xorshift::XorShift(0x1234_5678_9ABC_DEF1);
         for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = rng.next();
             let mut b = seed.clone();
             let at = state as usize % b.len();
             b[at] = (state >> 32) as u8;

@@ -412,6 +412,8 @@ pub(crate) mod tests {
     use super::*;
     use geo_types::{coord, line_string, point, polygon};
 
+    use crate::xorshift::XorShift;
+
     /// A WKB writer for tests: geometries as nested builders.
     pub(crate) struct Wkb {
         pub bytes: Vec<u8>,
@@ -742,18 +744,6 @@ pub(crate) mod tests {
                 .bytes,
             little().header(11).u32(2).raw(&circ).raw(&circ).bytes,
         ]
-    }
-
-    /// A small deterministic generator, so a failure can be replayed.
-    pub(crate) struct XorShift(pub u64);
-
-    impl XorShift {
-        pub fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
     }
 
     #[test]
