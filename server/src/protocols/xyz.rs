@@ -4,6 +4,7 @@
 //! the server offers (OGC TMS 2.0). Archives are stored in WebMercatorQuad
 //! only; GeoTIFF layers render into any set.
 
+use bytes::Bytes;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::StatusCode;
 use std::sync::Arc;
@@ -176,8 +177,9 @@ fn archive_coord(layer: &Layer, tms: &str, address: &Address) -> Result<TileCoor
 }
 
 /// A raster layer's tile in any tile matrix set: from the rendered-tile
-/// cache, or located (see `locate`), warped and encoded on the CPU pool. Rasters render at any zoom (the TileJSON zooms are
-/// advice to clients, as TiTiler's are).
+/// cache, or located (see `locate`) and made on the CPU pool (see
+/// `render_job`). Rasters render at any zoom (the TileJSON zooms are advice
+/// to clients, as TiTiler's are).
 async fn rendered(
     state: &AppState,
     layer: &Layer,
@@ -195,19 +197,8 @@ async fn rendered(
             let covers = |crs: &Crs, bbox| raster.intersects(crs, bbox);
             let (bbox, crs, matrix, _) =
                 locate(state, layer, &covers, tms_id, address).map_err(|r| *r)?;
-            let stored = raster
-                .stored_tile(&crs, bbox, matrix.tile_width, matrix.tile_height)
-                .map_err(|e| Reply::from_engine(&e, &layer.id))?;
-            let (bytes, empty) = match stored {
-                // A stored image on the asked grid, in the asked format
-                // (a GeoPackage tile, a JPEG COG's block): sent as it is.
-                Some(bytes) if TileFormat::sniff(&bytes) == address.format => (bytes, false),
-                _ => {
-                    let (bytes, empty) =
-                        render_job(state, layer, raster, bbox, crs, matrix, address).await?;
-                    (bytes.into(), empty)
-                }
-            };
+            let (bytes, empty) =
+                render_job(state, layer, raster, bbox, crs, matrix, address).await?;
             let rendered = Rendered {
                 tile: Tile::hashed(bytes, Encoding::Identity),
                 empty,
@@ -327,7 +318,9 @@ async fn generated(
     Ok((!hit.empty).then(|| hit.tile.clone()))
 }
 
-/// Renders and encodes one tile on the CPU pool: the bytes, and whether
+/// One tile on the CPU pool: the stored image when there is one on the
+/// asked grid in the asked format (a GeoPackage tile, a JPEG COG's block),
+/// sent as it is; otherwise rendered and encoded. The bytes, and whether
 /// the tile holds no data at all.
 async fn render_job(
     state: &AppState,
@@ -337,21 +330,26 @@ async fn render_job(
     crs: Crs,
     matrix: &TileMatrix,
     address: &Address<'_>,
-) -> Result<(Vec<u8>, bool), Reply> {
-    let (width, height) = (matrix.tile_width as usize, matrix.tile_height as usize);
+) -> Result<(Bytes, bool), Reply> {
+    let (width, height) = (matrix.tile_width, matrix.tile_height);
     let (raster, format) = (Arc::clone(raster), address.format);
     let (resampling, quality) = (raster.resampling, state.settings.jpeg_quality);
     let job = move || {
+        if let Some(stored) = raster.stored_tile(&crs, bbox, width, height)? {
+            if TileFormat::sniff(&stored) == format {
+                return Ok((stored, false));
+            }
+        }
         let request = Request {
             bbox,
             crs: &crs,
-            width,
-            height,
+            width: width as usize,
+            height: height as usize,
             resampling,
         };
         let image = raster.render(&request)?;
         let empty = image.is_empty();
-        Ok((encode(&image, format, quality)?, empty))
+        Ok((encode(&image, format, quality)?.into(), empty))
     };
     on_cpu_pool(state, layer, address, job).await
 }
