@@ -112,6 +112,36 @@ impl<'a> Transform<'a> {
             }
         }
     }
+
+    /// The bounding box of `points` once transformed; points the transform
+    /// cannot place are left out, and `None` when it places none.
+    pub fn bounds(&self, points: &[(f64, f64)]) -> Option<[f64; 4]> {
+        let mut points = points.to_vec();
+        self.apply(&mut points);
+        points
+            .iter()
+            .filter(|p| p.0.is_finite())
+            .fold(None, |b, &(x, y)| {
+                Some(match b {
+                    None => [x, y, x, y],
+                    Some([x0, y0, x1, y1]) => [x0.min(x), y0.min(y), x1.max(x), y1.max(y)],
+                })
+            })
+    }
+
+    /// The bounding box of `bbox` (`[min_x, min_y, max_x, max_y]`, easting
+    /// first) once transformed, through its outline: `per_side` points on
+    /// each side, the corners among them (enough for a tile's curvature).
+    pub fn bbox(&self, bbox: [f64; 4], per_side: usize) -> Option<[f64; 4]> {
+        let [x0, y0, x1, y1] = bbox;
+        let mut outline = Vec::with_capacity(4 * per_side);
+        for i in 0..per_side {
+            let t = i as f64 / per_side as f64;
+            let (dx, dy) = ((x1 - x0) * t, (y1 - y0) * t);
+            outline.extend([(x0 + dx, y0), (x1, y0 + dy), (x1 - dx, y1), (x0, y1 - dy)]);
+        }
+        self.bounds(&outline)
+    }
 }
 
 #[cfg(test)]

@@ -89,7 +89,9 @@ impl RasterLayer {
         let coarsest = w / f64::from(levels[levels.len() - 1].width);
 
         let mut metadata = TileSetMetadata::new(TileFormat::Png);
-        metadata.bounds = valid_bounds(extent(&outline, &crs, &wgs84));
+        metadata.bounds = Transform::new(&crs, &wgs84)
+            .bounds(&outline)
+            .and_then(valid_bounds);
         if res.is_finite() && res > 0.0 {
             metadata.maxzoom = zoom_of(res);
             metadata.minzoom = zoom_of(res * coarsest).min(metadata.maxzoom);
@@ -185,20 +187,11 @@ impl RasterLayer {
         let Ok(wgs84) = Crs::from_epsg(4326) else {
             return true;
         };
-        let [x0, y0, x1, y1] = bbox;
-        let (xm, ym) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-        let outline = [
-            (x0, y0),
-            (xm, y0),
-            (x1, y0),
-            (x1, ym),
-            (x1, y1),
-            (xm, y1),
-            (x0, y1),
-            (x0, ym),
-        ];
-        let [tw, ts, te, tn] = extent(&outline, crs, &wgs84);
-        !(tw.is_finite() && (tw >= e || te <= w || ts >= n || tn <= s))
+        // Corners and edge midpoints.
+        match Transform::new(crs, &wgs84).bbox(bbox, 2) {
+            Some([tw, ts, te, tn]) => !(tw >= e || te <= w || ts >= n || tn <= s),
+            None => true,
+        }
     }
 
     /// Renders `request`.
@@ -206,20 +199,4 @@ impl RasterLayer {
         let warped = warp(self.source.as_ref(), &self.crs, request, &self.style.bands)?;
         Ok(self.style.apply(&warped))
     }
-}
-
-/// The bounding box of `points` of `from` once transformed to `to`; points
-/// the transform cannot place are left out (all out: non-finite bounds).
-fn extent(points: &[(f64, f64)], from: &Crs, to: &Crs) -> [f64; 4] {
-    let mut pts = points.to_vec();
-    Transform::new(from, to).apply(&mut pts);
-    pts.iter().filter(|p| p.0.is_finite()).fold(
-        [
-            f64::INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NEG_INFINITY,
-        ],
-        |b, p| [b[0].min(p.0), b[1].min(p.1), b[2].max(p.0), b[3].max(p.1)],
-    )
 }

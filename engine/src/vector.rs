@@ -232,30 +232,9 @@ fn metadata(tables: &[VectorTable]) -> TileSetMetadata {
 }
 
 /// `bbox` (easting first, in `from`) as a bbox of `to`, through its outline
-/// with eight points per side (enough for the curvature of a tile); `None`
-/// when the transform places none of them.
+/// with eight points per side; `None` when the transform places none.
 fn transform_bbox(bbox: [f64; 4], from: &Crs, to: &Crs) -> Option<[f64; 4]> {
-    if from.epsg == to.epsg {
-        return Some(bbox);
-    }
-    let [x0, y0, x1, y1] = bbox;
-    const STEPS: usize = 8;
-    let mut points = Vec::with_capacity(4 * STEPS);
-    for i in 0..STEPS {
-        let t = i as f64 / STEPS as f64;
-        let (x, y) = (x0 + (x1 - x0) * t, y0 + (y1 - y0) * t);
-        points.extend([(x, y0), (x1, y), (x1 - (x - x0), y1), (x0, y1 - (y - y0))]);
-    }
-    Transform::new(from, to).apply(&mut points);
-    points
-        .iter()
-        .filter(|p| p.0.is_finite() && p.1.is_finite())
-        .fold(None, |b: Option<[f64; 4]>, &(x, y)| {
-            Some(match b {
-                None => [x, y, x, y],
-                Some(b) => [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)],
-            })
-        })
+    Transform::new(from, to).bbox(bbox, 8)
 }
 
 /// Moves every coordinate of `geometry` through `transform`.
