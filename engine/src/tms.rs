@@ -153,6 +153,28 @@ impl TileMatrixSet {
 }
 
 impl TileMatrix {
+    /// Matrix `id` of a registered set: 256-pixel tiles counted from a
+    /// top-left origin, `(matrix_width, matrix_height)` tiles.
+    fn top_left_256(
+        id: impl ToString,
+        scale_denominator: f64,
+        cell_size: f64,
+        origin: [f64; 2],
+        (matrix_width, matrix_height): (u32, u32),
+    ) -> Self {
+        TileMatrix {
+            id: id.to_string(),
+            scale_denominator,
+            cell_size,
+            corner_of_origin: CornerOfOrigin::TopLeft,
+            point_of_origin: origin,
+            tile_width: 256,
+            tile_height: 256,
+            matrix_width,
+            matrix_height,
+        }
+    }
+
     /// The extent of tile (`col`, `row`) as `[min0, min1, max0, max1]` in the
     /// CRS's axis order, or `None` outside the matrix.
     pub fn tile_bounds(&self, col: u32, row: u32) -> Option<[f64; 4]> {
@@ -198,17 +220,13 @@ impl Quad {
             .map(|z| {
                 let k = z - first;
                 let cell_size = self.first_cell / f64::from(1u32 << k);
-                TileMatrix {
-                    id: z.to_string(),
-                    scale_denominator: cell_size * self.metres_per_unit / PIXEL_SIZE_METRES,
+                TileMatrix::top_left_256(
+                    z,
+                    cell_size * self.metres_per_unit / PIXEL_SIZE_METRES,
                     cell_size,
-                    corner_of_origin: CornerOfOrigin::TopLeft,
-                    point_of_origin: self.origin,
-                    tile_width: 256,
-                    tile_height: 256,
-                    matrix_width: self.first_matrix.0 << k,
-                    matrix_height: self.first_matrix.1 << k,
-                }
+                    self.origin,
+                    (self.first_matrix.0 << k, self.first_matrix.1 << k),
+                )
             })
             .collect();
         TileMatrixSet {
@@ -314,19 +332,16 @@ impl Listed {
             .levels
             .iter()
             .enumerate()
-            .map(
-                |(z, &(scale_denominator, matrix_width, matrix_height))| TileMatrix {
-                    id: z.to_string(),
+            .map(|(z, &(scale_denominator, width, height))| {
+                let cell_size = scale_denominator * self.pixel_metres;
+                TileMatrix::top_left_256(
+                    z,
                     scale_denominator,
-                    cell_size: scale_denominator * self.pixel_metres,
-                    corner_of_origin: CornerOfOrigin::TopLeft,
-                    point_of_origin: self.origin,
-                    tile_width: 256,
-                    tile_height: 256,
-                    matrix_width,
-                    matrix_height,
-                },
-            )
+                    cell_size,
+                    self.origin,
+                    (width, height),
+                )
+            })
             .collect();
         TileMatrixSet {
             id: self.id.into(),
