@@ -20,7 +20,7 @@
 # Needs: wrk, python3-gdal (/usr/bin/python3, to build the GeoPackage once),
 # python3 with mapbox_vector_tile (to decode a sample), MapServer (Debian
 # cgi-mapserver spawn-fcgi nginx), gdal-bin. A missing peer is skipped, and
-# so is Tuilerie while it answers 404 (GeoPackage support not there yet).
+# so is a Tuilerie that does not serve the layer (it says with which status).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -224,7 +224,7 @@ TOML
     SAMPLES+=$(sample Tuilerie 3120 tuilerie)$'\n'
     runs Tuilerie "$pid" 3120 tuilerie
   else
-    echo "| Tuilerie | – | not served yet (HTTP $status for /parcels/z/x/y.pbf) | | | | |"
+    echo "| Tuilerie | – | not served (HTTP $status for /parcels/z/x/y.pbf) | | | | |"
   fi
   stop "$pid"
 fi

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::metadata::TileSetMetadata;
 use crate::source::{
-    is_geopackage, open_geopackage, open_source, LayerSource, SourceContext, SOURCE_EXTENSIONS,
+    gpkg, is_geopackage, open_source, LayerSource, SourceContext, SOURCE_EXTENSIONS,
 };
 
 /// A layer as configured (a `[[layers]]` table of the config file, or a
@@ -115,7 +115,7 @@ impl Catalog {
         ctx: &Arc<SourceContext>,
         failures: &mut Vec<LoadFailure>,
     ) {
-        match open_geopackage(&spec.path, &spec.tables, &spec.style(), ctx) {
+        match gpkg::open_layers(&spec.path, &spec.tables, &spec.style(), ctx) {
             Ok(layers) => {
                 let count = layers.len();
                 for (table, opened) in layers {

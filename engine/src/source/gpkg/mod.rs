@@ -50,6 +50,7 @@ mod arc;
 mod blob;
 mod contents;
 mod features;
+mod layers;
 mod pyramid;
 mod srs;
 mod wkb;
@@ -65,6 +66,7 @@ use crate::error::{Error, Result};
 use crate::feature::{Feature, Field};
 use crate::tile::TileFormat;
 
+pub use layers::open_layers;
 pub use pyramid::PyramidSource;
 pub use srs::{epsg_code, Srs};
 pub use wkb::GeometryError;

@@ -1,0 +1,81 @@
+//! A GeoPackage's tables as the catalog's layers.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{GeoPackage, PyramidSource, TilePyramid};
+use crate::error::{Error, Result};
+use crate::raster::RasterLayer;
+use crate::raster_style::StyleSpec;
+use crate::source::{LayerSource, SourceContext};
+use crate::vector::{TableSpec, VectorLayer};
+
+/// The layers of a GeoPackage, as (table or id, source): the tables named
+/// in `tables` as one vector layer (or, when the one name is a tile
+/// pyramid's, that pyramid), or else every tile pyramid and every feature
+/// table as a layer of its own. Tables that could not be read come back as
+/// errors beside the others.
+pub fn open_layers(
+    path: &Path,
+    tables: &[TableSpec],
+    style: &StyleSpec,
+    ctx: &Arc<SourceContext>,
+) -> Result<Vec<(String, Result<LayerSource>)>> {
+    let gpkg = Arc::new(GeoPackage::open(path)?);
+    let pyramid = |p: &TilePyramid| -> Result<LayerSource> {
+        let source = Arc::new(PyramidSource::new(
+            Arc::clone(&gpkg),
+            p.clone(),
+            Arc::clone(ctx),
+        )?);
+        let layer = RasterLayer::new(source, path, style)?.with_format(p.format);
+        Ok(LayerSource::Raster(Arc::new(layer)))
+    };
+    let features = |specs: &[TableSpec]| -> Result<LayerSource> {
+        Ok(LayerSource::Features(Arc::new(VectorLayer::new(
+            Arc::clone(&gpkg),
+            specs,
+        )?)))
+    };
+    if let [only] = tables {
+        if let Some(p) = gpkg.tile_pyramids().iter().find(|p| p.table == only.name) {
+            return Ok(vec![(p.table.clone(), pyramid(p))]);
+        }
+    }
+    if !tables.is_empty() {
+        let id = tables
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        return Ok(vec![(id, features(tables))]);
+    }
+    let mut layers: Vec<(String, Result<LayerSource>)> = gpkg
+        .tile_pyramids()
+        .iter()
+        .map(|p| (p.table.clone(), pyramid(p)))
+        .collect();
+    for t in gpkg.feature_tables() {
+        let spec = TableSpec {
+            name: t.table.clone(),
+            ..TableSpec::default()
+        };
+        layers.push((t.table.clone(), features(&[spec])));
+    }
+    for (table, error) in gpkg.failed_tables() {
+        layers.push((
+            table.clone(),
+            Err(Error::Unsupported {
+                path: path.to_owned(),
+                detail: format!("table {table:?}: {error}"),
+            }),
+        ));
+    }
+    if layers.is_empty() {
+        return Err(Error::Unsupported {
+            path: path.to_owned(),
+            detail: "no tile or feature table in gpkg_contents".into(),
+        });
+    }
+    Ok(layers)
+}
