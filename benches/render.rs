@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
-use tuilerie_benches::sample;
+use tuilerie_benches::{generated, sample, tile_bbox};
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::encode::encode;
 use tuilerie_engine::raster::RasterLayer;
@@ -15,18 +15,6 @@ use tuilerie_engine::source::cog::Cog;
 use tuilerie_engine::source::SourceContext;
 use tuilerie_engine::warp::{Request, Resampling};
 use tuilerie_engine::TileFormat;
-
-const HALF: f64 = 20_037_508.342_789_244;
-
-fn tile_bbox(z: i32, x: f64, y: f64) -> [f64; 4] {
-    let size = 2.0 * HALF / 2f64.powi(z);
-    [
-        -HALF + x * size,
-        HALF - (y + 1.0) * size,
-        -HALF + (x + 1.0) * size,
-        HALF - y * size,
-    ]
-}
 
 /// Benches rendering the 256² WebMercatorQuad tile `bbox` of `layer`.
 fn bench_tile(
@@ -100,26 +88,26 @@ fn warp_and_encode(c: &mut Criterion) {
         (
             "3857_to_3857_nearest",
             &naip,
-            tile_bbox(18, 42710.0, 97342.0),
+            tile_bbox(18, 42710, 97342),
             Resampling::Nearest,
         ),
         (
             "3857_to_3857_bilinear",
             &naip,
-            tile_bbox(18, 42710.0, 97342.0),
+            tile_bbox(18, 42710, 97342),
             Resampling::Bilinear,
         ),
         (
             // A web-optimized COG on its own grid: a copy.
             "3857_aligned_bilinear",
             &web,
-            tile_bbox(11, 400.0, 784.0),
+            tile_bbox(11, 400, 784),
             Resampling::Bilinear,
         ),
         (
             "utm_to_3857_bilinear",
             &utm,
-            tile_bbox(18, 54777.0, 100229.0),
+            tile_bbox(18, 54777, 100229),
             Resampling::Bilinear,
         ),
     ] {
@@ -128,7 +116,7 @@ fn warp_and_encode(c: &mut Criterion) {
     group.finish();
 
     let request = Request {
-        bbox: tile_bbox(18, 54777.0, 100229.0),
+        bbox: tile_bbox(18, 54777, 100229),
         crs: &mercator,
         width: 256,
         height: 256,
@@ -153,12 +141,9 @@ fn warp_and_encode(c: &mut Criterion) {
 /// the cache, so what is timed is the warp and the styling. Skipped when the
 /// COG has not been built.
 fn warp_ortho(c: &mut Criterion) {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench/ortho_l93.tif");
-    if !path.exists() {
-        eprintln!("{} missing: run benches/cog/make_cog.py", path.display());
+    let Some(path) = generated("ortho_l93.tif", "benches/cog/make_cog.py") else {
         return;
-    }
+    };
     let ctx = SourceContext::new(256 << 20);
     let layer = RasterLayer::open(&path, ctx, &StyleSpec::default()).unwrap();
     let mut group = c.benchmark_group("warp_ortho_l93_z16");
@@ -167,7 +152,7 @@ fn warp_ortho(c: &mut Criterion) {
         ("bilinear", Resampling::Bilinear),
         ("cubic", Resampling::Cubic),
     ] {
-        let bbox = tile_bbox(16, 33650.0, 23377.0);
+        let bbox = tile_bbox(16, 33650, 23377);
         bench_tile(&mut group, name, &layer, bbox, resampling);
     }
     group.finish();

@@ -57,17 +57,17 @@ impl Square {
         parts
     }
 
-    /// The open ring `ring` (first point not repeated) clipped to the square
-    /// with Sutherland–Hodgman; empty when nothing is inside.
-    pub fn clip_ring(&self, ring: &[Point]) -> Vec<Point> {
+    /// Clips the open ring `ring` (first point not repeated) to the square
+    /// with Sutherland–Hodgman, in place (`spare` is working space); empty
+    /// when nothing is inside.
+    pub fn clip_ring(&self, ring: &mut Vec<Point>, spare: &mut Vec<Point>) {
         if self.contains_all(ring) {
-            return ring.to_vec();
+            return;
         }
-        let mut ring = ring.to_vec();
         for side in self.sides() {
-            ring = side.clip_ring(&ring);
+            side.clip_ring(ring, spare);
+            std::mem::swap(ring, spare);
         }
-        ring
     }
 }
 
@@ -143,10 +143,10 @@ impl HalfPlane {
     }
 
     /// One Sutherland–Hodgman step: the open ring clipped to the half-plane.
-    fn clip_ring(&self, ring: &[Point]) -> Vec<Point> {
-        let mut out = Vec::with_capacity(ring.len() + 2);
+    fn clip_ring(&self, ring: &[Point], out: &mut Vec<Point>) {
+        out.clear();
         let Some(&last) = ring.last() else {
-            return out;
+            return;
         };
         let mut a = last;
         for &b in ring {
@@ -161,7 +161,6 @@ impl HalfPlane {
             }
             a = b;
         }
-        out
     }
 }
 
@@ -217,10 +216,16 @@ mod tests {
         assert!(parts.is_empty(), "{parts:?}");
     }
 
+    fn clip_ring(ring: &[Point]) -> Vec<Point> {
+        let mut ring = ring.to_vec();
+        SQUARE.clip_ring(&mut ring, &mut Vec::new());
+        ring
+    }
+
     #[test]
     fn a_ring_larger_than_the_tile_becomes_the_buffered_square() {
         let ring = [[-1e6, -1e6], [1e6, -1e6], [1e6, 1e6], [-1e6, 1e6]];
-        let mut clipped = SQUARE.clip_ring(&ring);
+        let mut clipped = clip_ring(&ring);
         clipped.sort_by(|a, b| a.partial_cmp(b).unwrap());
         assert_eq!(
             clipped,
@@ -236,7 +241,7 @@ mod tests {
     #[test]
     fn a_ring_wholly_outside_vanishes() {
         let ring = [[5000.0, 0.0], [6000.0, 0.0], [6000.0, 100.0]];
-        assert!(SQUARE.clip_ring(&ring).is_empty());
+        assert!(clip_ring(&ring).is_empty());
     }
 
     #[test]
@@ -244,7 +249,7 @@ mod tests {
         let m = f64::MAX;
         let parts = SQUARE.clip_line(&[[-m, 2048.0], [m, 2048.0]]);
         assert_eq!(parts, vec![vec![[-64.0, 2048.0], [4160.0, 2048.0]]]);
-        let ring = SQUARE.clip_ring(&[[-m, -m], [m, -m], [m, m], [-m, m]]);
+        let ring = clip_ring(&[[-m, -m], [m, -m], [m, m], [-m, m]]);
         assert_eq!(ring.len(), 4);
         assert!(ring.iter().all(|&p| SQUARE.contains(p)), "{ring:?}");
     }

@@ -19,9 +19,10 @@ const CLOSE_PATH: u32 = 7;
 /// The largest count a command integer holds: 29 bits (§4.3.1).
 const MAX_COUNT: usize = (1 << 29) - 1;
 
-/// Writes commands and parameters for one feature.
-#[derive(Debug, Default)]
-struct CommandWriter {
+/// Writes commands and parameters for one feature; cleared and reused for
+/// the next.
+#[derive(Debug, Default, Clone)]
+pub(super) struct CommandWriter {
     out: Vec<u32>,
     cursor: TilePoint,
 }
@@ -62,36 +63,39 @@ impl CommandWriter {
             self.repeated(LINE_TO, rest);
         }
     }
-}
 
-/// A point or multipoint: one `MoveTo` with a count per point (§4.3.4.2).
-pub(super) fn encode_points(points: &[TilePoint]) -> Vec<u32> {
-    let mut writer = CommandWriter::default();
-    writer.repeated(MOVE_TO, points);
-    writer.out
-}
-
-/// A linestring or multilinestring: per line, `MoveTo` its first point and
-/// `LineTo` the others (§4.3.4.3). Lines have at least two points and no
-/// consecutive repeats (see `quantise`).
-pub(super) fn encode_lines(lines: &[Vec<TilePoint>]) -> Vec<u32> {
-    let mut writer = CommandWriter::default();
-    for line in lines {
-        writer.path(line);
+    /// Empties the stream and puts the cursor back at (0, 0), for the next
+    /// feature.
+    pub fn clear(&mut self) {
+        self.out.clear();
+        self.cursor = [0, 0];
     }
-    writer.out
-}
 
-/// A polygon or multipolygon: per ring, `MoveTo`, `LineTo`, `ClosePath`
-/// (§4.3.4.4); each polygon is its exterior ring then its interior rings,
-/// already oriented (see `quantise::orient`).
-pub(super) fn encode_polygons(polygons: &[Vec<Vec<TilePoint>>]) -> Vec<u32> {
-    let mut writer = CommandWriter::default();
-    for ring in polygons.iter().flatten() {
-        writer.path(ring);
-        writer.command(CLOSE_PATH, 1);
+    /// The commands written.
+    pub fn commands(&self) -> &[u32] {
+        &self.out
     }
-    writer.out
+
+    /// A point or multipoint: one `MoveTo` with a count per point
+    /// (§4.3.4.2).
+    pub fn points(&mut self, points: &[TilePoint]) {
+        self.repeated(MOVE_TO, points);
+    }
+
+    /// One line of a linestring or multilinestring: `MoveTo` its first
+    /// point and `LineTo` the others (§4.3.4.3). Lines have at least two
+    /// points and no consecutive repeats (see `quantise`).
+    pub fn line(&mut self, line: &[TilePoint]) {
+        self.path(line);
+    }
+
+    /// One ring of a polygon or multipolygon: `MoveTo`, `LineTo`,
+    /// `ClosePath` (§4.3.4.4); each polygon is its exterior ring then its
+    /// interior rings, already oriented (see `quantise::orient`).
+    pub fn ring(&mut self, ring: &[TilePoint]) {
+        self.path(ring);
+        self.command(CLOSE_PATH, 1);
+    }
 }
 
 /// A decoder for tests: the parts (points, lines or rings) of a command
@@ -149,6 +153,24 @@ pub(super) mod decode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn encode_points(points: &[TilePoint]) -> Vec<u32> {
+        let mut writer = CommandWriter::default();
+        writer.points(points);
+        writer.out
+    }
+
+    fn encode_lines(lines: &[Vec<TilePoint>]) -> Vec<u32> {
+        let mut writer = CommandWriter::default();
+        lines.iter().for_each(|l| writer.line(l));
+        writer.out
+    }
+
+    fn encode_polygons(polygons: &[Vec<Vec<TilePoint>>]) -> Vec<u32> {
+        let mut writer = CommandWriter::default();
+        polygons.iter().flatten().for_each(|r| writer.ring(r));
+        writer.out
+    }
 
     /// The MVT 2.1 §4.3.5 examples, exact command streams.
     #[test]

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use rustc_hash::FxBuildHasher;
 
-use super::command::{encode_lines, encode_points, encode_polygons};
 use super::pbf::{write_bytes, write_double, write_packed, write_sint, write_uint};
 use super::tile_geometry::{TileFrame, TileGeometry};
 use super::TileParams;
@@ -130,6 +129,7 @@ pub struct LayerEncoder {
     features: Vec<u8>,
     feature_count: usize,
     /// Buffers reused from feature to feature.
+    geometry: TileGeometry,
     tags: Vec<u32>,
     message: Vec<u8>,
 }
@@ -152,6 +152,7 @@ impl LayerEncoder {
             scalar_indices: HashMap::default(),
             features: Vec::new(),
             feature_count: 0,
+            geometry: TileGeometry::default(),
             tags: Vec::new(),
             message: Vec::new(),
         }
@@ -166,27 +167,29 @@ impl LayerEncoder {
     /// be unique within the layer. Values beyond the layer's fields are
     /// ignored and missing ones count as null.
     pub fn add(&mut self, feature: &Feature) -> bool {
-        let Some(frame) = &self.frame else {
+        let Some(frame) = self.frame else {
             return false;
         };
-        let geometry = TileGeometry::new(&feature.geometry, frame);
-        if geometry.is_empty() {
-            return false;
-        }
-        let tags = self.tags(&feature.values);
-        let parts = [
-            (GeomType::Point, encode_points(&geometry.points)),
-            (GeomType::LineString, encode_lines(&geometry.lines)),
-            (GeomType::Polygon, encode_polygons(&geometry.polygons)),
-        ];
-        let mut id = feature.id;
-        for (geom_type, commands) in parts {
-            if !commands.is_empty() {
-                self.write_feature(id.take(), &tags, geom_type, &commands);
+        let mut geometry = std::mem::take(&mut self.geometry);
+        geometry.encode(&feature.geometry, &frame);
+        let added = !geometry.is_empty();
+        if added {
+            let tags = self.tags(&feature.values);
+            let parts = [
+                (GeomType::Point, geometry.points()),
+                (GeomType::LineString, geometry.lines()),
+                (GeomType::Polygon, geometry.polygons()),
+            ];
+            let mut id = feature.id;
+            for (geom_type, commands) in parts {
+                if !commands.is_empty() {
+                    self.write_feature(id.take(), &tags, geom_type, commands);
+                }
             }
+            self.tags = tags;
         }
-        self.tags = tags;
-        true
+        self.geometry = geometry;
+        added
     }
 
     /// Whether no feature has been encoded (such a layer is not written).

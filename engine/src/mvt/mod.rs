@@ -45,6 +45,7 @@
 mod clip;
 mod command;
 mod layer;
+mod parts;
 mod pbf;
 mod quantise;
 mod simplify;

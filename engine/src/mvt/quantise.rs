@@ -3,11 +3,13 @@
 //! no repeated consecutive points, at least three distinct points, non-zero
 //! area, exterior rings with positive area and interior rings negative.
 
+use super::parts::Parts;
 use super::tile_geometry::{Point, TilePoint};
 
-/// Rounds every point and drops consecutive duplicates.
-fn round_dedup(points: &[Point]) -> Vec<TilePoint> {
-    let mut out: Vec<TilePoint> = Vec::with_capacity(points.len());
+/// Rounds every point into `out` (cleared) and drops consecutive
+/// duplicates.
+fn round_dedup(points: &[Point], out: &mut Vec<TilePoint>) {
+    out.clear();
     for p in points {
         // Clipped coordinates lie in the buffered square, well inside i64;
         // `as` saturates anyway.
@@ -16,25 +18,46 @@ fn round_dedup(points: &[Point]) -> Vec<TilePoint> {
             out.push(q);
         }
     }
-    out
 }
 
 /// The line rounded, without repeated points (§4.3.3.2 forbids zero-length
 /// `LineTo`); `None` when fewer than two distinct points are left.
 pub(super) fn quantise_line(line: &[Point]) -> Option<Vec<TilePoint>> {
-    let out = round_dedup(line);
+    let mut out = Vec::with_capacity(line.len());
+    round_dedup(line, &mut out);
     (out.len() >= 2).then_some(out)
 }
 
-/// The open ring rounded, without repeated points (also across the wrap);
-/// `None` when it has fewer than three points or zero area, which §4.3.4.4
-/// does not allow.
-pub(super) fn quantise_ring(ring: &[Point]) -> Option<Vec<TilePoint>> {
-    let mut out = round_dedup(ring);
+/// The open ring rounded into `out`, without repeated points (also across
+/// the wrap); false when it has fewer than three points or zero area, which
+/// §4.3.4.4 does not allow.
+fn quantise_ring(ring: &[Point], out: &mut Vec<TilePoint>) -> bool {
+    round_dedup(ring, out);
     while out.len() > 1 && out.first() == out.last() {
         out.pop();
     }
-    (out.len() >= 3 && twice_area(&out) != 0).then_some(out)
+    out.len() >= 3 && twice_area(out) != 0
+}
+
+/// The polygon `rings` (exterior first) quantised and oriented into `out`
+/// (cleared), holes that vanish dropped; false when the exterior vanishes.
+/// `ring` is working space.
+pub(super) fn quantise_polygon(
+    rings: &Parts<Point>,
+    ring: &mut Vec<TilePoint>,
+    out: &mut Parts<TilePoint>,
+) -> bool {
+    out.clear();
+    for (i, r) in rings.iter().enumerate() {
+        let exterior = i == 0;
+        if quantise_ring(r, ring) {
+            orient(ring, exterior);
+            out.push(ring);
+        } else if exterior {
+            return false;
+        }
+    }
+    out.len() > 0
 }
 
 /// Twice the signed area of the open ring by the surveyor's formula, in
@@ -67,6 +90,11 @@ pub(super) fn orient(ring: &mut [TilePoint], exterior: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn quantise_ring(ring: &[Point]) -> Option<Vec<TilePoint>> {
+        let mut out = Vec::new();
+        super::quantise_ring(ring, &mut out).then_some(out)
+    }
 
     #[test]
     fn the_spec_polygon_example_has_positive_area() {

@@ -1,13 +1,15 @@
 //! A feature's geometry as it goes into a tile: transformed to tile units,
-//! clipped, simplified, quantised and sorted into the three geometry types
-//! MVT has (§4.3.4): points, lines and polygons.
+//! clipped, simplified, quantised and written as the commands of the three
+//! geometry types MVT has (§4.3.4): points, lines and polygons.
 
 use geo_types::{Coord, Geometry, LineString, Polygon};
 
 use super::clip::Square;
-use super::quantise::{orient, quantise_line, quantise_ring};
-use super::simplify::{simplify_line, simplify_ring};
-use super::topology::{holes_inside, rings_cross};
+use super::command::CommandWriter;
+use super::parts::Parts;
+use super::quantise::{quantise_line, quantise_polygon};
+use super::simplify::Simplifier;
+use super::topology::{holes_inside, Sweep};
 use super::TileParams;
 
 /// A point in floating-point tile units (x right, y down).
@@ -85,59 +87,105 @@ impl TileFrame {
         coords.iter().filter_map(|&c| self.tile_point(c)).collect()
     }
 
-    /// The ring `ring` in tile units, open (closing point removed).
-    fn tile_ring(&self, ring: &LineString<f64>) -> Vec<Point> {
-        let mut points = self.tile_points(&ring.0);
-        if points.len() > 1 && points.first() == points.last() {
-            points.pop();
+    /// The ring `ring` in tile units into `out` (cleared), open (closing
+    /// point removed).
+    fn tile_ring(&self, ring: &LineString<f64>, out: &mut Vec<Point>) {
+        out.clear();
+        out.extend(ring.0.iter().filter_map(|&c| self.tile_point(c)));
+        if out.len() > 1 && out.first() == out.last() {
+            out.pop();
         }
-        points
     }
 }
 
-/// A feature's geometry ready for command encoding, one list per MVT
-/// geometry type; a plain geometry fills one of them, a collection can
-/// fill all three.
-#[derive(Debug, Default, Clone, PartialEq)]
+/// A feature's geometry as the command streams of the three MVT geometry
+/// types: a plain geometry fills one of them, a collection can fill all
+/// three. Kept by the layer encoder and reused for every feature, with the
+/// pipeline's working buffers.
+#[derive(Debug, Default, Clone)]
 pub(super) struct TileGeometry {
-    /// Points inside the buffered tile.
-    pub points: Vec<TilePoint>,
+    /// Points inside the buffered tile, written as one `MoveTo` at the end.
+    points: Vec<TilePoint>,
+    point_commands: CommandWriter,
     /// Lines of two or more points without consecutive repeats.
-    pub lines: Vec<Vec<TilePoint>>,
+    line_commands: CommandWriter,
     /// Polygons: an exterior ring (positive area) then its interior rings
-    /// (negative area), each open, of three or more points.
-    pub polygons: Vec<Vec<Vec<TilePoint>>>,
+    /// (negative area), each of three or more points.
+    polygon_commands: CommandWriter,
+    scratch: Scratch,
+}
+
+/// The polygon pipeline's buffers.
+#[derive(Debug, Default, Clone)]
+struct Scratch {
+    /// A ring in tile units, then clipped; `spare` is the clipper's.
+    ring: Vec<Point>,
+    spare: Vec<Point>,
+    /// A polygon's clipped rings, then simplified, then quantised.
+    clipped: Parts<Point>,
+    simplified: Parts<Point>,
+    quantised: Parts<TilePoint>,
+    quantised_ring: Vec<TilePoint>,
+    simplifier: Simplifier,
+    sweep: Sweep,
 }
 
 impl TileGeometry {
-    /// `geometry` transformed, clipped, simplified and quantised. Nested
-    /// collections are walked with an explicit stack, not recursion.
-    pub fn new(geometry: &Geometry<f64>, frame: &TileFrame) -> TileGeometry {
-        let mut out = TileGeometry::default();
-        let mut stack = vec![geometry];
-        while let Some(geometry) = stack.pop() {
-            match geometry {
-                Geometry::Point(p) => out.add_point(p.0, frame),
-                Geometry::MultiPoint(mp) => mp.iter().for_each(|p| out.add_point(p.0, frame)),
-                Geometry::Line(l) => out.add_line(&[l.start, l.end], frame),
-                Geometry::LineString(ls) => out.add_line(&ls.0, frame),
-                Geometry::MultiLineString(mls) => {
-                    mls.iter().for_each(|ls| out.add_line(&ls.0, frame))
+    /// Replaces the commands with those of `geometry`, transformed,
+    /// clipped, simplified and quantised. Nested collections are walked
+    /// with an explicit stack, not recursion.
+    pub fn encode(&mut self, geometry: &Geometry<f64>, frame: &TileFrame) {
+        self.points.clear();
+        self.point_commands.clear();
+        self.line_commands.clear();
+        self.polygon_commands.clear();
+        if let Geometry::GeometryCollection(_) = geometry {
+            let mut stack = vec![geometry];
+            while let Some(geometry) = stack.pop() {
+                match geometry {
+                    // Reversed so members come off the stack in order.
+                    Geometry::GeometryCollection(gc) => stack.extend(gc.0.iter().rev()),
+                    other => self.add(other, frame),
                 }
-                Geometry::Polygon(p) => out.add_polygon(p, frame),
-                Geometry::MultiPolygon(mp) => mp.iter().for_each(|p| out.add_polygon(p, frame)),
-                Geometry::Rect(r) => out.add_polygon(&r.to_polygon(), frame),
-                Geometry::Triangle(t) => out.add_polygon(&t.to_polygon(), frame),
-                // Reversed so members come off the stack in order.
-                Geometry::GeometryCollection(gc) => stack.extend(gc.0.iter().rev()),
             }
+        } else {
+            self.add(geometry, frame);
         }
-        out
+        self.point_commands.points(&self.points);
+    }
+
+    /// The `MoveTo` commands of the points.
+    pub fn points(&self) -> &[u32] {
+        self.point_commands.commands()
+    }
+
+    pub fn lines(&self) -> &[u32] {
+        self.line_commands.commands()
+    }
+
+    pub fn polygons(&self) -> &[u32] {
+        self.polygon_commands.commands()
     }
 
     /// Whether nothing is left to encode.
     pub fn is_empty(&self) -> bool {
-        self.points.is_empty() && self.lines.is_empty() && self.polygons.is_empty()
+        self.points().is_empty() && self.lines().is_empty() && self.polygons().is_empty()
+    }
+
+    /// Adds a geometry that is not a collection.
+    fn add(&mut self, geometry: &Geometry<f64>, frame: &TileFrame) {
+        match geometry {
+            Geometry::Point(p) => self.add_point(p.0, frame),
+            Geometry::MultiPoint(mp) => mp.iter().for_each(|p| self.add_point(p.0, frame)),
+            Geometry::Line(l) => self.add_line(&[l.start, l.end], frame),
+            Geometry::LineString(ls) => self.add_line(&ls.0, frame),
+            Geometry::MultiLineString(mls) => mls.iter().for_each(|ls| self.add_line(&ls.0, frame)),
+            Geometry::Polygon(p) => self.add_polygon(p, frame),
+            Geometry::MultiPolygon(mp) => mp.iter().for_each(|p| self.add_polygon(p, frame)),
+            Geometry::Rect(r) => self.add_polygon(&r.to_polygon(), frame),
+            Geometry::Triangle(t) => self.add_polygon(&t.to_polygon(), frame),
+            Geometry::GeometryCollection(_) => unreachable!("collections are walked in encode"),
+        }
     }
 
     fn add_point(&mut self, c: Coord<f64>, frame: &TileFrame) {
@@ -150,11 +198,13 @@ impl TileGeometry {
         let line = frame.tile_points(coords);
         for part in frame.square.clip_line(&line) {
             let part = if frame.tolerance > 0.0 {
-                simplify_line(&part, frame.tolerance)
+                self.scratch.simplifier.line(&part, frame.tolerance)
             } else {
                 part
             };
-            self.lines.extend(quantise_line(&part));
+            if let Some(line) = quantise_line(&part) {
+                self.line_commands.line(&line);
+            }
         }
     }
 
@@ -162,48 +212,34 @@ impl TileGeometry {
     /// now cross, or with a hole outside its exterior, is quantised
     /// unsimplified instead (see `topology` for what is checked).
     fn add_polygon(&mut self, polygon: &Polygon<f64>, frame: &TileFrame) {
-        let exterior = frame.square.clip_ring(&frame.tile_ring(polygon.exterior()));
-        if exterior.len() < 3 {
-            return;
-        }
-        let mut rings = vec![exterior];
-        rings.extend(
-            polygon
-                .interiors()
-                .iter()
-                .map(|ring| frame.square.clip_ring(&frame.tile_ring(ring)))
-                .filter(|ring| ring.len() >= 3),
-        );
-        let quantised = if frame.tolerance > 0.0 {
-            let simplified: Vec<Vec<Point>> = rings
-                .iter()
-                .map(|ring| simplify_ring(ring, frame.tolerance))
-                .collect();
-            match quantise_polygon(&simplified) {
-                Some(q) if !rings_cross(&q) && holes_inside(&q) => Some(q),
-                // The exterior is thinner than the tolerance: drop it.
-                None => None,
-                Some(_) => quantise_polygon(&rings),
+        let s = &mut self.scratch;
+        s.clipped.clear();
+        let rings = std::iter::once(polygon.exterior()).chain(polygon.interiors());
+        for (i, ring) in rings.enumerate() {
+            frame.tile_ring(ring, &mut s.ring);
+            frame.square.clip_ring(&mut s.ring, &mut s.spare);
+            if s.ring.len() >= 3 {
+                s.clipped.push(&s.ring);
+            } else if i == 0 {
+                return;
             }
+        }
+        let kept = if frame.tolerance > 0.0 {
+            s.simplified.clear();
+            for ring in s.clipped.iter() {
+                s.simplifier.ring(ring, frame.tolerance, &mut s.simplified);
+            }
+            // An exterior thinner than the tolerance vanishes: dropped.
+            quantise_polygon(&s.simplified, &mut s.quantised_ring, &mut s.quantised)
+                && (!s.sweep.rings_cross(&s.quantised) && holes_inside(&s.quantised)
+                    || quantise_polygon(&s.clipped, &mut s.quantised_ring, &mut s.quantised))
         } else {
-            quantise_polygon(&rings)
+            quantise_polygon(&s.clipped, &mut s.quantised_ring, &mut s.quantised)
         };
-        self.polygons.extend(quantised);
-    }
-}
-
-/// The polygon's rings quantised and oriented, holes that vanish dropped;
-/// `None` when the exterior `rings[0]` vanishes.
-fn quantise_polygon(rings: &[Vec<Point>]) -> Option<Vec<Vec<TilePoint>>> {
-    let (exterior, holes) = rings.split_first()?;
-    let mut exterior = quantise_ring(exterior)?;
-    orient(&mut exterior, true);
-    let mut out = vec![exterior];
-    for hole in holes {
-        if let Some(mut hole) = quantise_ring(hole) {
-            orient(&mut hole, false);
-            out.push(hole);
+        if kept {
+            s.quantised
+                .iter()
+                .for_each(|r| self.polygon_commands.ring(r));
         }
     }
-    Some(out)
 }

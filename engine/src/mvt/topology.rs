@@ -15,6 +15,7 @@
 //! the edges whose x-range overlaps it: near O(n log n) for the usual ring,
 //! O(n²) at worst (many long edges spanning the same x).
 
+use super::parts::Parts;
 use super::tile_geometry::TilePoint;
 
 /// The sign of the turn `a` → `b` → `c`: positive, negative or zero when
@@ -35,6 +36,8 @@ fn properly_cross(a: TilePoint, b: TilePoint, c: TilePoint, d: TilePoint) -> boo
 #[derive(Debug, Clone, Copy)]
 struct Edge {
     ring: usize,
+    /// The number of edges of its ring.
+    ring_len: usize,
     index: usize,
     a: TilePoint,
     b: TilePoint,
@@ -48,38 +51,52 @@ impl Edge {
     fn max_x(&self) -> i64 {
         self.a[0].max(self.b[0])
     }
+
+    /// Whether the edges are consecutive in the same ring (they share a
+    /// vertex by construction).
+    fn neighbours(&self, other: &Edge) -> bool {
+        let apart = self.index.abs_diff(other.index);
+        self.ring == other.ring && (apart == 1 || apart == self.ring_len - 1)
+    }
 }
 
-/// Whether any two edges of the open rings properly cross. Edges that
-/// share a vertex in the same ring are neighbours and are not compared.
-pub(super) fn rings_cross(rings: &[Vec<TilePoint>]) -> bool {
-    let mut edges: Vec<Edge> = Vec::new();
-    for (ring_index, ring) in rings.iter().enumerate() {
-        let n = ring.len();
-        edges.extend((0..n).map(|i| Edge {
-            ring: ring_index,
-            index: i,
-            a: ring[i],
-            b: ring[(i + 1) % n],
-        }));
-    }
-    edges.sort_unstable_by_key(Edge::min_x);
-    let neighbours = |e: &Edge, f: &Edge| {
-        let n = rings[e.ring].len();
-        e.ring == f.ring && (e.index.abs_diff(f.index) == 1 || e.index.abs_diff(f.index) == n - 1)
-    };
-    let mut active: Vec<Edge> = Vec::new();
-    for edge in edges {
-        active.retain(|other| other.max_x() >= edge.min_x());
-        let crosses = active.iter().any(|other| {
-            !neighbours(&edge, other) && properly_cross(edge.a, edge.b, other.a, other.b)
-        });
-        if crosses {
-            return true;
+/// The crossing check with its working buffers, kept from polygon to
+/// polygon.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Sweep {
+    edges: Vec<Edge>,
+    active: Vec<Edge>,
+}
+
+impl Sweep {
+    /// Whether any two edges of the open rings properly cross. Edges that
+    /// share a vertex in the same ring are neighbours and are not compared.
+    pub fn rings_cross(&mut self, rings: &Parts<TilePoint>) -> bool {
+        self.edges.clear();
+        for (ring_index, ring) in rings.iter().enumerate() {
+            let n = ring.len();
+            self.edges.extend((0..n).map(|i| Edge {
+                ring: ring_index,
+                ring_len: n,
+                index: i,
+                a: ring[i],
+                b: ring[(i + 1) % n],
+            }));
         }
-        active.push(edge);
+        self.edges.sort_unstable_by_key(Edge::min_x);
+        self.active.clear();
+        for &edge in &self.edges {
+            self.active.retain(|other| other.max_x() >= edge.min_x());
+            let crosses = self.active.iter().any(|other| {
+                !edge.neighbours(other) && properly_cross(edge.a, edge.b, other.a, other.b)
+            });
+            if crosses {
+                return true;
+            }
+            self.active.push(edge);
+        }
+        false
     }
-    false
 }
 
 /// Where `p` lies against the open ring: `Some(true)` inside, `Some(false)`
@@ -114,11 +131,12 @@ pub(super) fn inside_ring(p: TilePoint, ring: &[TilePoint]) -> Option<bool> {
 /// Whether the holes (`rings[1..]`) each have a vertex inside the exterior
 /// `rings[0]`: with no crossings, that means the hole is inside it. A hole
 /// with every vertex on the exterior's boundary passes.
-pub(super) fn holes_inside(rings: &[Vec<TilePoint>]) -> bool {
-    let Some((exterior, holes)) = rings.split_first() else {
+pub(super) fn holes_inside(rings: &Parts<TilePoint>) -> bool {
+    if rings.len() == 0 {
         return true;
-    };
-    holes.iter().all(|hole| {
+    }
+    let exterior = rings.get(0);
+    rings.iter().skip(1).all(|hole| {
         hole.iter()
             .find_map(|&p| inside_ring(p, exterior))
             .unwrap_or(true)
@@ -130,6 +148,14 @@ mod tests {
     use super::*;
 
     const SQUARE: [TilePoint; 4] = [[0, 0], [10, 0], [10, 10], [0, 10]];
+
+    fn rings_cross(rings: &[Vec<TilePoint>]) -> bool {
+        Sweep::default().rings_cross(&Parts::of(rings))
+    }
+
+    fn holes_inside(rings: &[Vec<TilePoint>]) -> bool {
+        super::holes_inside(&Parts::of(rings))
+    }
 
     #[test]
     fn a_square_does_not_cross_itself() {

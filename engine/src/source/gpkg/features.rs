@@ -5,7 +5,9 @@
 //! The R-tree (Annex F.3) stores 32-bit floats rounded outwards, so it gives
 //! candidates; each is then checked against the blob's own envelope (or,
 //! without one, the decoded geometry's bounds). Both paths therefore return
-//! exactly the rows whose envelope meets the box, in id order.
+//! exactly the rows whose envelope meets the box: in the R-tree's order
+//! through the index (sorting them by id cost a fifth of the query), in id
+//! order by a scan.
 
 use std::path::Path;
 
@@ -64,22 +66,24 @@ pub(super) fn query(
         columns.push(quote(&field.name));
     }
     let id = quote(&table.id_column);
-    let mut sql = format!("SELECT {} FROM {}", columns.join(", "), quote(&table.table));
     let indexed = bbox.is_some() && table.has_index;
+    let filter = filter.map(|f| format!(" WHERE ({f})")).unwrap_or_default();
+    let mut sql = format!(
+        "SELECT {} FROM {}{filter}",
+        columns.join(", "),
+        quote(&table.table)
+    );
     if indexed {
-        // Query box [min_x, min_y, max_x, max_y] = ?1..?4.
-        sql += &format!(
-            " WHERE {id} IN (SELECT id FROM {} WHERE minx <= ?3 AND maxx >= ?1 \
-             AND miny <= ?4 AND maxy >= ?2)",
-            quote(&rtree_name(&table.table, &table.geometry_column))
+        // The R-tree's candidates joined to their rows (as GDAL does); the
+        // filter stays inside the table's own query, where its column
+        // names cannot clash with the R-tree's (id, minx…). Query box
+        // [min_x, min_y, max_x, max_y] = ?1..?4.
+        sql = format!(
+            "SELECT t.* FROM {} r JOIN ({sql}) t ON t.{id} = r.id \
+             WHERE r.minx <= ?3 AND r.maxx >= ?1 AND r.miny <= ?4 AND r.maxy >= ?2",
+            quote(&rtree_name(&table.table, &table.geometry_column)),
         );
     }
-    if let Some(filter) = filter {
-        sql += if indexed { " AND " } else { " WHERE " };
-        sql += &format!("({filter})");
-    }
-    sql += &format!(" ORDER BY {id}");
-
     let sqlite = |source| Error::Sqlite {
         path: path.to_owned(),
         source,
@@ -209,7 +213,11 @@ pub(super) fn value(stored: ValueRef, declared: FieldType) -> Value {
         (ValueRef::Real(f), FieldType::Text) => Value::String(f.to_string()),
         (ValueRef::Real(f), _) => Value::Float(f),
         (ValueRef::Text(t), _) => {
-            let s = String::from_utf8_lossy(t);
+            // Valid UTF-8 is checked at SIMD speed; the lossy path is slow.
+            let s = match std::str::from_utf8(t) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(t),
+            };
             // A number written as text, if it reads back to the same text.
             match declared {
                 FieldType::Integer => match s.parse::<i64>() {

@@ -235,11 +235,25 @@ impl Reader<'_> {
 
     /// A counted sequence of coordinates (NaNs inside lines are kept).
     fn points(&mut self, h: &Header) -> Result<Vec<Coord>> {
-        let n = self.count(h.order, 8 * h.dims, "points")?;
-        let mut points = Vec::with_capacity(n);
-        for _ in 0..n {
-            points.push(self.coord(h)?);
-        }
+        let stride = 8 * h.dims;
+        let n = self.count(h.order, stride, "points")?;
+        // `count` checked the bytes are there: read them in one slice.
+        let end = self.pos + n * stride;
+        let number = |b: &[u8]| {
+            let b: [u8; 8] = b.try_into().expect("8 bytes");
+            match h.order {
+                Order::Big => f64::from_be_bytes(b),
+                Order::Little => f64::from_le_bytes(b),
+            }
+        };
+        let points = self.data[self.pos..end]
+            .chunks_exact(stride)
+            .map(|c| Coord {
+                x: number(&c[..8]),
+                y: number(&c[8..16]),
+            })
+            .collect();
+        self.pos = end;
         Ok(points)
     }
 

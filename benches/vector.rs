@@ -1,0 +1,67 @@
+//! Vector tiles made on the fly from the load run's GeoPackage
+//! (`benches/gpkg/make_gpkg.py`: 200,000 polygons in EPSG:3857): a whole
+//! tile at z12, z14 and z16, and the feature query alone (SQLite, R-tree,
+//! blob and WKB decoding) so that the encoder's share is the difference.
+//! Skipped when the GeoPackage has not been built. Run with
+//! `cargo bench -p tuilerie-benches --bench vector`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use tuilerie_benches::{generated, tile_bbox};
+use tuilerie_engine::crs::Crs;
+use tuilerie_engine::source::gpkg::GeoPackage;
+use tuilerie_engine::vector::{TableSpec, VectorLayer, MAX_FEATURES_PER_TILE};
+
+/// The server's allocator (see server/src/main.rs): the encoder's figures
+/// here should be the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// One tile of each zoom of the load run, in the middle of the data.
+const TILES: [(u8, u32, u32); 3] = [(12, 2103, 1460), (14, 8413, 5841), (16, 33649, 23383)];
+
+fn vector_tiles(c: &mut Criterion) {
+    let Some(path) = generated("parcels.gpkg", "benches/gpkg/make_gpkg.py") else {
+        return;
+    };
+    let gpkg = Arc::new(GeoPackage::open(&path).unwrap());
+    let spec = TableSpec {
+        name: "parcels".into(),
+        ..TableSpec::default()
+    };
+    let layer = VectorLayer::new(Arc::clone(&gpkg), &[spec]).unwrap();
+    let table = &gpkg.feature_tables()[0];
+    let fields: Vec<usize> = (0..table.fields.len()).collect();
+    let mercator = Crs::from_epsg(3857).unwrap();
+    let mut group = c.benchmark_group("vector_parcels");
+    group.sample_size(20);
+    for (z, x, y) in TILES {
+        let bbox = tile_bbox(z, x, y);
+        group.bench_function(format!("tile_z{z}"), |b| {
+            b.iter(|| black_box(layer.render(&mercator, bbox, z).unwrap()))
+        });
+        group.bench_function(format!("query_z{z}"), |b| {
+            b.iter(|| {
+                let mut n = 0;
+                gpkg.for_each_feature(
+                    table,
+                    Some(bbox),
+                    &fields,
+                    None,
+                    MAX_FEATURES_PER_TILE,
+                    &mut |f| {
+                        n += f.values.len();
+                    },
+                )
+                .unwrap();
+                black_box(n)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, vector_tiles);
+criterion_main!(benches);
