@@ -1,7 +1,7 @@
 //! Vector tiles made on the fly from the load run's GeoPackage
 //! (`benches/gpkg/make_gpkg.py`: 200,000 polygons in EPSG:3857): a whole
-//! tile at z12, z14 and z16, and the feature query alone (SQLite, R-tree,
-//! blob and WKB decoding) so that the encoder's share is the difference.
+//! tile at z12, z14 and z16, the encoder alone (features read beforehand)
+//! and the feature query alone (SQLite, R-tree, blob and WKB decoding).
 //! Skipped when the GeoPackage has not been built. Run with
 //! `cargo bench -p tuilerie-benches --bench vector`.
 
@@ -11,6 +11,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, Criterion};
 use tuilerie_benches::{generated, tile_bbox};
 use tuilerie_engine::crs::Crs;
+use tuilerie_engine::mvt::{encode_tile, LayerEncoder, TileParams};
 use tuilerie_engine::source::gpkg::GeoPackage;
 use tuilerie_engine::vector::{TableSpec, VectorLayer, MAX_FEATURES_PER_TILE};
 
@@ -41,6 +42,19 @@ fn vector_tiles(c: &mut Criterion) {
         let bbox = tile_bbox(z, x, y);
         group.bench_function(format!("tile_z{z}"), |b| {
             b.iter(|| black_box(layer.render(&mercator, bbox, z).unwrap()))
+        });
+        let features = gpkg
+            .features(table, Some(bbox), &fields, None, MAX_FEATURES_PER_TILE)
+            .unwrap();
+        group.bench_function(format!("encode_z{z}"), |b| {
+            b.iter(|| {
+                let params = TileParams::new(bbox);
+                let mut layer = LayerEncoder::new("parcels", &table.fields, &params);
+                features.iter().for_each(|f| {
+                    layer.add(f);
+                });
+                black_box(encode_tile(&[layer]))
+            })
         });
         group.bench_function(format!("query_z{z}"), |b| {
             b.iter(|| {

@@ -13,6 +13,7 @@ pub mod metadata;
 pub mod mvt;
 pub mod raster;
 pub mod raster_style;
+mod rounding;
 pub mod source;
 pub mod tile;
 pub mod tms;

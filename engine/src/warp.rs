@@ -20,6 +20,7 @@ use rayon::prelude::*;
 
 use crate::crs::{Crs, Transform};
 use crate::error::{Error, Result};
+use crate::rounding::{ceil, floor};
 use crate::source::cog::{Block, SampleType};
 use crate::source::{LevelShape, RasterSource};
 
@@ -636,21 +637,6 @@ fn normalise(sum: [f64; 4], weight: f64, total: f64) -> [f32; 4] {
         return [0.0; 4];
     }
     sum.map(|v| (v / weight) as f32)
-}
-
-/// `x.floor()` as an integer without a call into libm: the x86-64 baseline
-/// has no rounding instruction, and the sampler floors twice per tap.
-#[inline]
-fn floor(x: f64) -> i64 {
-    let t = x as i64;
-    t - i64::from(t as f64 > x)
-}
-
-/// `x.ceil()` as an integer, as [`floor`].
-#[inline]
-fn ceil(x: f64) -> i64 {
-    let t = x as i64;
-    t + i64::from((t as f64) < x)
 }
 
 /// Sample `index` of a block as f32.

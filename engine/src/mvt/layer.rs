@@ -3,6 +3,9 @@
 
 use std::collections::HashMap;
 
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
 use super::pbf::{write_bytes, write_double, write_packed, write_sint, write_uint};
@@ -47,33 +50,21 @@ enum GeomType {
 
 /// A layer value as it is deduplicated and written: by protobuf type and
 /// exact bits, so `1`, `1.0` and `true` stay three values, and `0.0` and
-/// `-0.0` two.
+/// `-0.0` two. `S` is `String` in the layer and `&str` to look one up.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum LayerValue {
-    String(String),
+enum LayerValue<S> {
+    String(S),
     Double(u64),
     Uint(u64),
     Sint(i64),
     Bool(bool),
 }
 
-impl LayerValue {
-    /// The deduplication key of a value that is not a string: its type and
-    /// bits.
-    fn scalar_key(&self) -> Option<(u8, u64)> {
-        Some(match self {
-            LayerValue::String(_) => return None,
-            LayerValue::Double(bits) => (0, *bits),
-            LayerValue::Uint(u) => (1, *u),
-            LayerValue::Sint(i) => (2, *i as u64),
-            LayerValue::Bool(b) => (3, u64::from(*b)),
-        })
-    }
-
+impl<'a> LayerValue<&'a str> {
     /// The layer value for `value`; `None` for `Null`, which is left out.
     /// Integers use `uint_value` when not negative and `sint_value`
     /// otherwise, the two most compact encodings (§4.2 leaves the choice).
-    fn new(value: &Value) -> Option<LayerValue> {
+    fn new(value: &'a Value) -> Option<Self> {
         Some(match value {
             Value::Null => return None,
             Value::Bool(b) => LayerValue::Bool(*b),
@@ -82,8 +73,30 @@ impl LayerValue {
                 Err(_) => LayerValue::Sint(*i),
             },
             Value::Float(f) => LayerValue::Double(f.to_bits()),
-            Value::String(s) => LayerValue::String(s.clone()),
+            Value::String(s) => LayerValue::String(s),
         })
+    }
+
+    fn to_owned(&self) -> LayerValue<String> {
+        match *self {
+            LayerValue::String(s) => LayerValue::String(s.to_owned()),
+            LayerValue::Double(bits) => LayerValue::Double(bits),
+            LayerValue::Uint(u) => LayerValue::Uint(u),
+            LayerValue::Sint(i) => LayerValue::Sint(i),
+            LayerValue::Bool(b) => LayerValue::Bool(b),
+        }
+    }
+}
+
+impl LayerValue<String> {
+    fn key(&self) -> LayerValue<&str> {
+        match self {
+            LayerValue::String(s) => LayerValue::String(s),
+            LayerValue::Double(bits) => LayerValue::Double(*bits),
+            LayerValue::Uint(u) => LayerValue::Uint(*u),
+            LayerValue::Sint(i) => LayerValue::Sint(*i),
+            LayerValue::Bool(b) => LayerValue::Bool(*b),
+        }
     }
 
     /// The encoded `Tile.Value` message.
@@ -102,6 +115,11 @@ impl LayerValue {
     }
 }
 
+/// Values a layer makes room for at once: ids, names and measures are
+/// unique per feature, so a tile of a few hundred features has a thousand
+/// values, and growing the table from nothing rehashed it six times.
+const VALUES_RESERVED: usize = 1024;
+
 /// Builds one tile layer: give it features in the source's CRS, then pass
 /// it to [`super::encode_tile`].
 ///
@@ -118,13 +136,12 @@ pub struct LayerEncoder {
     field_keys: Vec<Option<u32>>,
     keys: Vec<String>,
     key_indices: HashMap<String, u32>,
-    values: Vec<LayerValue>,
-    /// Indices into `values`: strings looked up by `&str` (no copy for a
-    /// value seen before), the other types by their key. FxHash: these
-    /// lookups run per attribute of every feature, and SipHash's
-    /// flood resistance buys nothing on a tile's own values.
-    string_indices: HashMap<String, u32, FxBuildHasher>,
-    scalar_indices: HashMap<(u8, u64), u32, FxBuildHasher>,
+    values: Vec<LayerValue<String>>,
+    /// Indices into `values`, found by the value itself (a `&str` for a
+    /// string: nothing is copied for a value seen before). FxHash: this
+    /// lookup runs per attribute of every feature, and SipHash's flood
+    /// resistance buys nothing on a tile's own values.
+    value_indices: HashTable<u32>,
     /// Encoded `features` fields, concatenated.
     features: Vec<u8>,
     feature_count: usize,
@@ -148,8 +165,7 @@ impl LayerEncoder {
             keys: Vec::new(),
             key_indices: HashMap::new(),
             values: Vec::new(),
-            string_indices: HashMap::default(),
-            scalar_indices: HashMap::default(),
+            value_indices: HashTable::with_capacity(VALUES_RESERVED),
             features: Vec::new(),
             feature_count: 0,
             geometry: TileGeometry::default(),
@@ -215,33 +231,31 @@ impl LayerEncoder {
         let mut tags = std::mem::take(&mut self.tags);
         tags.clear();
         for (field, value) in values.iter().enumerate().take(self.fields.len()) {
-            let next = self.values.len() as u32;
-            let index = match value {
-                Value::Null => continue,
-                Value::String(s) => match self.string_indices.get(s.as_str()) {
-                    Some(&index) => index,
-                    None => {
-                        self.values.push(LayerValue::String(s.clone()));
-                        self.string_indices.insert(s.clone(), next);
-                        next
-                    }
-                },
-                other => {
-                    let Some(value) = LayerValue::new(other) else {
-                        continue;
-                    };
-                    let Some(key) = value.scalar_key() else {
-                        continue;
-                    };
-                    *self.scalar_indices.entry(key).or_insert_with(|| {
-                        self.values.push(value);
-                        next
-                    })
-                }
+            let Some(value) = LayerValue::new(value) else {
+                continue;
             };
+            let index = self.value_index(value);
             tags.extend([self.key_index(field), index]);
         }
         tags
+    }
+
+    /// The index of `value` in the layer's values, adding it on first use.
+    fn value_index(&mut self, value: LayerValue<&str>) -> u32 {
+        let hash = FxBuildHasher.hash_one(&value);
+        let values = &mut self.values;
+        let found = self
+            .value_indices
+            .find(hash, |&i| values[i as usize].key() == value);
+        if let Some(&index) = found {
+            return index;
+        }
+        let index = values.len() as u32;
+        values.push(value.to_owned());
+        self.value_indices.insert_unique(hash, index, |&i| {
+            FxBuildHasher.hash_one(values[i as usize].key())
+        });
+        index
     }
 
     /// The key index of `fields[field]`, adding the key on first use.

@@ -41,6 +41,11 @@ impl<P: Copy> Parts<P> {
         self.ends.len()
     }
 
+    /// The number of points in all parts.
+    pub fn point_count(&self) -> usize {
+        self.points.len()
+    }
+
     /// The `i`-th part.
     pub fn get(&self, i: usize) -> &[P] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
@@ -73,6 +78,7 @@ mod tests {
         parts.push(&[]);
         parts.push_iter([4, 5]);
         assert_eq!(parts.len(), 3);
+        assert_eq!(parts.point_count(), 5);
         let all: Vec<&[i32]> = parts.iter().collect();
         assert_eq!(all, [&[1, 2, 3][..], &[], &[4, 5]]);
         parts.clear();

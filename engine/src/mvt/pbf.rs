@@ -74,11 +74,22 @@ pub(super) fn write_packed(out: &mut Vec<u8>, field: u32, values: &[u32]) {
     if values.is_empty() {
         return;
     }
-    let len: usize = values.iter().map(|&v| varint_len(u64::from(v))).sum();
     write_key(out, field, WireType::Len);
-    write_varint(out, len as u64);
+    // Most fields (a feature's tags, a small polygon) are under 128 bytes:
+    // a one-byte length is reserved and widened afterwards if needed, which
+    // spares a sizing pass over the values.
+    let start = out.len();
+    out.push(0);
     for &v in values {
         write_varint(out, u64::from(v));
+    }
+    let len = out.len() - start - 1;
+    if len < 0x80 {
+        out[start] = len as u8;
+    } else {
+        let mut prefix = Vec::with_capacity(varint_len(len as u64));
+        write_varint(&mut prefix, len as u64);
+        out.splice(start..=start, prefix);
     }
 }
 
@@ -204,6 +215,18 @@ mod tests {
             panic!("{out:?}")
         };
         assert_eq!(packed(bytes), [9, 50, 34, 300]);
+        // 128 one-byte and 172 two-byte values: a two-byte length (472).
+        let values: Vec<u32> = (0..300).collect();
+        out.clear();
+        write_packed(&mut out, 4, &values);
+        assert_eq!(out[..3], [34, 0xd8, 0x03]);
+        let [(4, Payload::Len(bytes))] = fields(&out)[..] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(
+            packed(bytes),
+            values.iter().map(|&v| u64::from(v)).collect::<Vec<_>>()
+        );
     }
 
     #[test]

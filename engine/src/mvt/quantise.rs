@@ -5,6 +5,7 @@
 
 use super::parts::Parts;
 use super::tile_geometry::{Point, TilePoint};
+use crate::rounding::round;
 
 /// Rounds every point into `out` (cleared) and drops consecutive
 /// duplicates.
@@ -13,7 +14,7 @@ fn round_dedup(points: &[Point], out: &mut Vec<TilePoint>) {
     for p in points {
         // Clipped coordinates lie in the buffered square, well inside i64;
         // `as` saturates anyway.
-        let q = [p[0].round() as i64, p[1].round() as i64];
+        let q = [round(p[0]), round(p[1])];
         if out.last() != Some(&q) {
             out.push(q);
         }

@@ -11,6 +11,7 @@ use super::quantise::{quantise_line, quantise_polygon};
 use super::simplify::Simplifier;
 use super::topology::{holes_inside, Sweep};
 use super::TileParams;
+use crate::rounding::round;
 
 /// A point in floating-point tile units (x right, y down).
 pub(super) type Point = [f64; 2];
@@ -190,7 +191,7 @@ impl TileGeometry {
 
     fn add_point(&mut self, c: Coord<f64>, frame: &TileFrame) {
         if let Some(p) = frame.tile_point(c).filter(|&p| frame.square.contains(p)) {
-            self.points.push([p[0].round() as i64, p[1].round() as i64]);
+            self.points.push([round(p[0]), round(p[1])]);
         }
     }
 
@@ -229,9 +230,12 @@ impl TileGeometry {
             for ring in s.clipped.iter() {
                 s.simplifier.ring(ring, frame.tolerance, &mut s.simplified);
             }
+            // Nothing removed: the check would fall back to the same rings.
+            let unchanged = s.simplified.point_count() == s.clipped.point_count();
             // An exterior thinner than the tolerance vanishes: dropped.
             quantise_polygon(&s.simplified, &mut s.quantised_ring, &mut s.quantised)
-                && (!s.sweep.rings_cross(&s.quantised) && holes_inside(&s.quantised)
+                && (unchanged
+                    || !s.sweep.rings_cross(&s.quantised) && holes_inside(&s.quantised)
                     || quantise_polygon(&s.clipped, &mut s.quantised_ring, &mut s.quantised))
         } else {
             quantise_polygon(&s.clipped, &mut s.quantised_ring, &mut s.quantised)
