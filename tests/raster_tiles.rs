@@ -100,26 +100,55 @@ async fn tilejson_of_a_geotiff_gives_its_extent_and_native_zoom() {
     );
 }
 
+/// The 16-bit web.tif scaled 5088..37037 to 0..255.
+const WEB16: &str = r#"
+    [[layers]]
+    id = "web16"
+    path = "@SAMPLES@/cog/web.tif"
+    rescale = [[5088, 37037]]
+"#;
+
+/// Asserts that fewer than 1 % of the pixels of the 256² PNG `ours` differ
+/// from the reference `fixture` (see [`differing_pixels`]).
+fn assert_like_reference(ours: &[u8], reference: &str) {
+    let ours = png_rgba(ours);
+    let theirs = png_rgba(&std::fs::read(fixture(reference)).unwrap());
+    let differing = differing_pixels(&ours, &theirs);
+    assert!(
+        differing as f64 / 65536.0 < 0.01,
+        "{differing} pixels differ from {reference}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_16_bit_layer_rescaled_as_configured_matches_gdal() {
-    let config = r#"
-        [[layers]]
-        id = "web16"
-        path = "@SAMPLES@/cog/web.tif"
-        rescale = [[5088, 37037]]
-    "#;
-    let server = TestServer::start(config, &[]).await;
+    let server = TestServer::start(WEB16, &[]).await;
     assert!(server.failures.is_empty(), "{:?}", server.failures);
     let r = server.get("/web16/8/74/91.png").await;
     assert_eq!(r.status, StatusCode::OK);
-    let ours = png_rgba(&r.body);
     // gdalwarp -r bilinear -dstalpha, then gdal_translate -scale 5088 37037 0 255.
-    let gdal = png_rgba(&std::fs::read(fixture("warp/styled/web_8_74_91.png")).unwrap());
-    let differing = differing_pixels(&ours, &gdal);
-    assert!(
-        differing as f64 / 65536.0 < 0.01,
-        "{differing} pixels differ from GDAL's"
-    );
+    assert_like_reference(&r.body, "warp/styled/web_8_74_91.png");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_coalesced_gnosis_tile_matches_gdal_and_both_its_columns_name_it() {
+    let server = TestServer::start(WEB16, &[]).await;
+    // GNOSISGlobalGrid (EPSG:4326, latitude first) level 8, row 125:
+    // columns 296 and 297 are one tile, lon -75.9375..-75.234375.
+    let r = server.get("/web16/GNOSISGlobalGrid/8/296/125.png").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let other = server.get("/web16/GNOSISGlobalGrid/8/297/125.png").await;
+    assert_eq!(other.body, r.body);
+    assert_like_reference(&r.body, "warp/styled/web_gnosis_8_296_125.png");
+    // Column 298 starts the next tile.
+    let next = server.get("/web16/GNOSISGlobalGrid/8/298/125.png").await;
+    assert_ne!(next.body, r.body);
+    // WMTS 1.0 has no coalesced rows: the set is not offered there.
+    let caps = server
+        .get("/wmts?SERVICE=WMTS&REQUEST=GetCapabilities")
+        .await;
+    let caps = String::from_utf8_lossy(&caps.body);
+    assert!(caps.contains("web16") && !caps.contains("GNOSISGlobalGrid"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,8 +3,9 @@
 //!
 //! The registered quad sets are generated from their defining parameters
 //! (origin, level-0 cell size, level-0 matrix size; each level halves the
-//! cell size and doubles the matrix), and checked in the tests against the
-//! values of the OGC registry. Irregular sets (the registry's
+//! cell size and doubles the matrix; GNOSISGlobalGrid's coalesced rows by
+//! their rule), and checked in the tests against the values of the OGC
+//! registry. Irregular sets (the registry's
 //! CanadianNAD83_LCC, IGN's `LAMB93`) list their scale denominators and
 //! matrix sizes as published.
 //! Custom sets come from TMS 2.0 JSON files.
@@ -57,6 +58,22 @@ pub struct TileMatrix {
     pub tile_height: u32,
     pub matrix_width: u32,
     pub matrix_height: u32,
+    /// Rows whose tiles are wider (TMS 2.0 §6.1.5): none for most sets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variable_matrix_widths: Vec<VariableMatrixWidth>,
+}
+
+/// Rows `min_tile_row..=max_tile_row` of a matrix whose tiles each cover
+/// `coalesce` columns (TMS 2.0 §6.1.5): a geographic grid keeps its tiles
+/// about as wide on the ground as they are high towards the poles. The
+/// columns keep their numbering: with a coalescence of 4, tile columns 0 to
+/// 3 are one tile (4 to 7 the next), whose canonical column is the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VariableMatrixWidth {
+    pub coalesce: u32,
+    pub min_tile_row: u32,
+    pub max_tile_row: u32,
 }
 
 /// Which corner `pointOfOrigin` is; rows count away from it (TMS 2.0 §7.1).
@@ -147,6 +164,8 @@ impl TileMatrixSet {
                     m.id
                 ));
             }
+            m.check_variable_widths()
+                .map_err(|detail| format!("tile matrix {:?}: {detail}", m.id))?;
         }
         Ok(())
     }
@@ -172,26 +191,76 @@ impl TileMatrix {
             tile_height: 256,
             matrix_width,
             matrix_height,
+            variable_matrix_widths: Vec::new(),
         }
     }
 
-    /// The extent of tile (`col`, `row`) as `[min0, min1, max0, max1]` in the
-    /// CRS's axis order, or `None` outside the matrix.
-    pub fn tile_bounds(&self, col: u32, row: u32) -> Option<[f64; 4]> {
+    /// How many columns one tile of `row` covers: 1 but in the coalesced
+    /// rows of a variable-width matrix.
+    pub fn coalesce(&self, row: u32) -> u32 {
+        self.variable_matrix_widths
+            .iter()
+            .find(|v| (v.min_tile_row..=v.max_tile_row).contains(&row))
+            .map_or(1, |v| v.coalesce)
+    }
+
+    /// Coalescence factors of at least 2 that divide the matrix width, over
+    /// rows inside the matrix, no row listed twice.
+    fn check_variable_widths(&self) -> std::result::Result<(), String> {
+        let mut rows: Vec<(u32, u32)> = Vec::new();
+        for v in &self.variable_matrix_widths {
+            if v.coalesce < 2 || !self.matrix_width.is_multiple_of(v.coalesce) {
+                return Err(format!(
+                    "coalesce {} must be 2 or more and divide the matrix width {}",
+                    v.coalesce, self.matrix_width
+                ));
+            }
+            if v.min_tile_row > v.max_tile_row || v.max_tile_row >= self.matrix_height {
+                return Err(format!(
+                    "coalesced rows {}..={} are not rows of the matrix",
+                    v.min_tile_row, v.max_tile_row
+                ));
+            }
+            rows.push((v.min_tile_row, v.max_tile_row));
+        }
+        rows.sort_unstable();
+        if rows.windows(2).any(|w| w[1].0 <= w[0].1) {
+            return Err("coalesced row ranges overlap".into());
+        }
+        Ok(())
+    }
+
+    /// The extent of tile (`col`, `row`), easting (or longitude) first:
+    /// `[min_x, min_y, max_x, max_y]`, or `None` outside the matrix.
+    /// Columns run east and rows away from the corner of origin whatever
+    /// the CRS's axis order; `northing_first` says `pointOfOrigin` is
+    /// (northing, easting), as in EPSG:4326 and EPSG:3035. In a coalesced
+    /// row, the tile that covers `col` (TMS 2.0 §6.1.5: every column of a
+    /// coalesced tile points to it).
+    pub fn tile_bounds(&self, col: u32, row: u32, northing_first: bool) -> Option<[f64; 4]> {
         if col >= self.matrix_width || row >= self.matrix_height {
             return None;
         }
-        let [o0, o1] = self.point_of_origin;
+        let [ox, oy] = self.origin_xy(northing_first);
+        let coalesce = self.coalesce(row);
         let w = f64::from(self.tile_width) * self.cell_size;
         let h = f64::from(self.tile_height) * self.cell_size;
-        let min0 = o0 + f64::from(col) * w;
-        // The second axis runs away from the origin: down from a top-left
-        // corner, up from a bottom-left one.
-        let (min1, max1) = match self.corner_of_origin {
-            CornerOfOrigin::TopLeft => (o1 - f64::from(row + 1) * h, o1 - f64::from(row) * h),
-            CornerOfOrigin::BottomLeft => (o1 + f64::from(row) * h, o1 + f64::from(row + 1) * h),
+        let min_x = ox + f64::from(col - col % coalesce) * w;
+        let (min_y, max_y) = match self.corner_of_origin {
+            CornerOfOrigin::TopLeft => (oy - f64::from(row + 1) * h, oy - f64::from(row) * h),
+            CornerOfOrigin::BottomLeft => (oy + f64::from(row) * h, oy + f64::from(row + 1) * h),
         };
-        Some([min0, min1, min0 + w, max1])
+        Some([min_x, min_y, min_x + w * f64::from(coalesce), max_y])
+    }
+
+    /// `pointOfOrigin` easting first.
+    pub fn origin_xy(&self, northing_first: bool) -> [f64; 2] {
+        let [o0, o1] = self.point_of_origin;
+        if northing_first {
+            [o1, o0]
+        } else {
+            [o0, o1]
+        }
     }
 }
 
@@ -242,6 +311,59 @@ impl Quad {
             tile_matrices,
         }
     }
+}
+
+/// GNOSISGlobalGrid: EPSG:4326 (latitude first) from (90°, -180°), four by
+/// two tiles of 90° at level 0, levels 0..=28, whose rows coalesce towards
+/// the poles (see [`gnosis_coalesced_rows`]).
+fn gnosis_global_grid() -> TileMatrixSet {
+    let mut set = Quad {
+        id: "GNOSISGlobalGrid".into(),
+        title: "GNOSIS Global Grid".into(),
+        crs: epsg(4326),
+        axes: ["Lat", "Lon"],
+        well_known_scale_set: Some("http://www.opengis.net/def/wkss/OGC/1.0/GoogleCRS84Quad"),
+        origin: [90.0, -180.0],
+        first_cell: 90.0 / 256.0,
+        first_matrix: (4, 2),
+        levels: 0..=28,
+        metres_per_unit: METRES_PER_DEGREE,
+    }
+    .build();
+    for (z, matrix) in (0..).zip(&mut set.tile_matrices) {
+        matrix.variable_matrix_widths = gnosis_coalesced_rows(z);
+    }
+    set
+}
+
+/// The coalesced rows of GNOSISGlobalGrid's level `z`. Each hemisphere
+/// has 2^z rows; counted from its pole, row 0 coalesces by 2^z (one tile
+/// per 90° of longitude) and rows 2^k..2^(k+1) − 1 by 2^(z−k−1), while that
+/// is 2 or more; the southern rows mirror the northern ones.
+fn gnosis_coalesced_rows(z: u32) -> Vec<VariableMatrixWidth> {
+    let half = 1u32 << z;
+    let mut north = Vec::new();
+    if z > 0 {
+        north.push((half, 0, 0));
+    }
+    for k in 0..z.saturating_sub(1) {
+        north.push((1 << (z - k - 1), 1 << k, (1 << (k + 1)) - 1));
+    }
+    let south = north
+        .iter()
+        .rev()
+        .map(|&(c, min, max)| (c, 2 * half - 1 - max, 2 * half - 1 - min));
+    let north_rows = north.iter().copied();
+    north_rows
+        .chain(south)
+        .map(
+            |(coalesce, min_tile_row, max_tile_row)| VariableMatrixWidth {
+                coalesce,
+                min_tile_row,
+                max_tile_row,
+            },
+        )
+        .collect()
 }
 
 fn epsg(code: u32) -> String {
@@ -356,10 +478,11 @@ impl Listed {
 }
 
 /// The sets every server offers: the OGC registry's WebMercatorQuad,
-/// WorldCRS84Quad, WorldMercatorWGS84Quad, EuropeanETRS89_LAEAQuad, the 60
-/// UTMnnWGS84Quad, UPSArcticWGS84Quad, UPSAntarcticWGS84Quad and
-/// CanadianNAD83_LCC, plus IGN's LAMB93. (The registry's CDB1GlobalGrid and
-/// GNOSISGlobalGrid need TMS 2.0 variable matrix widths, not modelled.)
+/// WorldCRS84Quad, WorldMercatorWGS84Quad, GNOSISGlobalGrid,
+/// EuropeanETRS89_LAEAQuad, the 60 UTMnnWGS84Quad, UPSArcticWGS84Quad,
+/// UPSAntarcticWGS84Quad and CanadianNAD83_LCC, plus IGN's LAMB93. (The
+/// registry's CDB1GlobalGrid is left out: its levels below 0 and its zones
+/// are not derived here from a published definition.)
 pub fn registered() -> Vec<TileMatrixSet> {
     let web_mercator = Quad {
         id: "WebMercatorQuad".into(),
@@ -398,6 +521,7 @@ pub fn registered() -> Vec<TileMatrixSet> {
             metres_per_unit: METRES_PER_DEGREE,
         }
         .build(),
+        gnosis_global_grid(),
         Quad {
             id: "EuropeanETRS89_LAEAQuad".into(),
             title: "Lambert Azimuthal Equal Area ETRS89 for Europe".into(),
@@ -577,6 +701,26 @@ mod tests {
                 2,
                 1,
             ),
+            // GNOSISGlobalGrid's scale denominators and matrix sizes as
+            // its registry definition gives them (levels 0 and 8).
+            (
+                "GNOSISGlobalGrid",
+                "0",
+                139770566.00717944,
+                0.3515625,
+                [90.0, -180.0],
+                4,
+                2,
+            ),
+            (
+                "GNOSISGlobalGrid",
+                "8",
+                545978.7734655447,
+                0.3515625 / 256.0,
+                [90.0, -180.0],
+                1024,
+                512,
+            ),
             (
                 "WorldCRS84Quad",
                 "17",
@@ -730,7 +874,7 @@ mod tests {
         );
         assert_eq!(
             TileMatrixSets::new(vec![]).unwrap().iter().count(),
-            4 + 60 + 2 + 1 + 1
+            5 + 60 + 2 + 1 + 1
         );
     }
 
@@ -739,19 +883,132 @@ mod tests {
         let wmq = set("WebMercatorQuad");
         let z1 = wmq.matrix("1").unwrap();
         let h = WEB_MERCATOR_HALF;
-        let bounds = z1.tile_bounds(0, 0).unwrap();
+        let bounds = z1.tile_bounds(0, 0, false).unwrap();
         let expected = [-h, 0.0, 0.0, h];
         for (got, want) in bounds.iter().zip(expected) {
             assert!((got - want).abs() < 1e-6, "{bounds:?}");
         }
-        assert!(z1.tile_bounds(2, 0).is_none() && z1.tile_bounds(0, 2).is_none());
+        assert!(z1.tile_bounds(2, 0, false).is_none() && z1.tile_bounds(0, 2, false).is_none());
         // From a bottom-left origin, row 1 lies one tile height above it.
         let bottom_left = TileMatrix {
             corner_of_origin: CornerOfOrigin::BottomLeft,
             ..z1.clone()
         };
-        let [_, s, _, n] = bottom_left.tile_bounds(0, 1).unwrap();
+        let [_, s, _, n] = bottom_left.tile_bounds(0, 1, false).unwrap();
         assert!(close(s, 2.0 * h) && close(n, 3.0 * h), "{s} {n}");
+        // A northing-first set: EPSG:3035's origin is (Y, X) = (5.5e6,
+        // 2e6); columns still run east, bounds come easting first.
+        let laea = set("EuropeanETRS89_LAEAQuad");
+        assert!(laea.northing_first());
+        let z1 = laea.matrix("1").unwrap();
+        let half = 4_500_000.0 / 2.0;
+        assert_eq!(
+            z1.tile_bounds(1, 0, true),
+            Some([2e6 + half, 5.5e6 - half, 2e6 + 2.0 * half, 5.5e6])
+        );
+    }
+
+    /// (coalesce, minTileRow, maxTileRow) as the registry's
+    /// GNOSISGlobalGrid lists them.
+    #[test]
+    fn gnosis_rows_coalesce_as_published() {
+        let gnosis = set("GNOSISGlobalGrid");
+        let rows = |id: &str| -> Vec<(u32, u32, u32)> {
+            let m = gnosis.matrix(id).unwrap();
+            m.variable_matrix_widths
+                .iter()
+                .map(|v| (v.coalesce, v.min_tile_row, v.max_tile_row))
+                .collect()
+        };
+        assert!(rows("0").is_empty());
+        assert_eq!(rows("1"), [(2, 0, 0), (2, 3, 3)]);
+        assert_eq!(rows("2"), [(4, 0, 0), (2, 1, 1), (2, 6, 6), (4, 7, 7)]);
+        assert_eq!(
+            rows("3"),
+            [
+                (8, 0, 0),
+                (4, 1, 1),
+                (2, 2, 3),
+                (2, 12, 13),
+                (4, 14, 14),
+                (8, 15, 15)
+            ]
+        );
+        let deepest = rows("28");
+        assert_eq!(deepest.len(), 2 * 28);
+        assert_eq!(
+            deepest[..3],
+            [(1 << 28, 0, 0), (1 << 27, 1, 1), (1 << 26, 2, 3)]
+        );
+        assert_eq!(deepest[27], (2, 67_108_864, 134_217_727));
+        assert_eq!(deepest[28], (2, 402_653_184, 469_762_047));
+        assert_eq!(deepest[55], (1 << 28, 536_870_911, 536_870_911));
+        assert_eq!(gnosis.tile_matrices.len(), 29);
+    }
+
+    #[test]
+    fn a_coalesced_tile_spans_its_columns_and_each_of_them_names_it() {
+        let gnosis = set("GNOSISGlobalGrid");
+        let z2 = gnosis.matrix("2").unwrap();
+        assert!(gnosis.northing_first());
+        let bounds = |col, row| z2.tile_bounds(col, row, true);
+        // 22.5° tiles, longitude first. Row 0 coalesces by 4, row 1 by 2.
+        for col in 0..4 {
+            assert_eq!(bounds(col, 0), Some([-180.0, 67.5, -90.0, 90.0]));
+        }
+        assert_eq!(bounds(5, 0), Some([-90.0, 67.5, 0.0, 90.0]));
+        assert_eq!(bounds(3, 1), Some([-135.0, 45.0, -90.0, 67.5]));
+        assert_eq!(bounds(3, 3), Some([-112.5, 0.0, -90.0, 22.5]));
+        assert_eq!(bounds(15, 7), Some([90.0, -90.0, 180.0, -67.5]));
+        assert_eq!(bounds(16, 0), None);
+    }
+
+    #[test]
+    fn variable_widths_round_trip_and_bad_ones_are_rejected() {
+        let gnosis = set("GNOSISGlobalGrid");
+        let json = serde_json::to_string(&gnosis).unwrap();
+        assert!(json.contains(
+            "\"variableMatrixWidths\":[{\"coalesce\":2,\"minTileRow\":0,\"maxTileRow\":0}"
+        ));
+        // serde_json parses floats to within an ulp, not always exactly.
+        let back = TileMatrixSet::from_json(&json, "g.json").unwrap();
+        assert_eq!(back.tile_matrices.len(), gnosis.tile_matrices.len());
+        for (a, b) in back.tile_matrices.iter().zip(&gnosis.tile_matrices) {
+            assert_eq!(a.variable_matrix_widths, b.variable_matrix_widths);
+            assert!(close(a.cell_size, b.cell_size), "{}", a.id);
+        }
+        let wmq = set("WebMercatorQuad");
+        assert!(!serde_json::to_string(&wmq)
+            .unwrap()
+            .contains("variableMatrixWidths"));
+        let bad = |widths: &[(u32, u32, u32)]| {
+            let mut tms = gnosis.clone();
+            tms.tile_matrices[2].variable_matrix_widths = widths
+                .iter()
+                .map(
+                    |&(coalesce, min_tile_row, max_tile_row)| VariableMatrixWidth {
+                        coalesce,
+                        min_tile_row,
+                        max_tile_row,
+                    },
+                )
+                .collect();
+            let json = serde_json::to_string(&tms).unwrap();
+            TileMatrixSet::from_json(&json, "v.json")
+                .unwrap_err()
+                .to_string()
+        };
+        // Level 2 is 16 × 8 tiles.
+        for (widths, says) in [
+            (&[(3, 0, 0)][..], "divide"),
+            (&[(1, 0, 0)][..], "2 or more"),
+            (&[(2, 0, 8)][..], "not rows"),
+            (&[(2, 5, 4)][..], "not rows"),
+            (&[(2, 0, 3), (4, 3, 3)][..], "overlap"),
+        ] {
+            let err = bad(widths);
+            assert!(err.contains("v.json") && err.contains(says), "{err}");
+        }
     }
 
     #[test]

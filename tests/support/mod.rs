@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -50,7 +51,11 @@ impl TestServer {
     pub async fn start(toml: &str, paths: &[PathBuf]) -> TestServer {
         let dir = std::env::temp_dir().join(format!("tuilerie-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join(format!("{:x}.toml", config_hash(toml)));
+        // One file per server: two tests with the same configuration run
+        // at once, and one must not read the file while the other rewrites it.
+        static SERVERS: AtomicUsize = AtomicUsize::new(0);
+        let n = SERVERS.fetch_add(1, Ordering::Relaxed);
+        let file = dir.join(format!("{n}.toml"));
         let toml = toml.replace("@SAMPLES@", &samples().display().to_string());
         std::fs::write(&file, toml).unwrap();
         let config = ConfigFile::load(&file).expect("test config");
@@ -153,13 +158,6 @@ pub fn sha256(data: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn config_hash(s: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    s.hash(&mut h);
-    h.finish()
 }
 
 /// A file of `tests/fixtures/`.

@@ -349,13 +349,14 @@ fn offered_sets<'a>(state: &'a AppState, layer: &Layer) -> Vec<(&'a TileMatrixSe
             };
             (tms, limits(tms, meta.bounds, zooms))
         })
-        // WMTS counts rows from the top only (07-057r7 §6.1).
+        // WMTS counts rows from the top only (07-057r7 §6.1), and its tile
+        // matrices have no coalesced rows (TMS 2.0 §6.1.5).
         .filter(|(tms, l)| {
             !l.is_empty()
-                && tms
-                    .tile_matrices
-                    .iter()
-                    .all(|m| m.corner_of_origin == CornerOfOrigin::TopLeft)
+                && tms.tile_matrices.iter().all(|m| {
+                    m.corner_of_origin == CornerOfOrigin::TopLeft
+                        && m.variable_matrix_widths.is_empty()
+                })
         })
         .collect()
 }
@@ -402,13 +403,10 @@ fn limits(
                 .is_none_or(|z| m.id.parse::<u8>().is_ok_and(|id| z.contains(&id)))
         })
         .filter_map(|m| {
-            // Origin and extent in the CRS's axis order.
-            let (lo0, hi0, lo1, hi1) = if tms.northing_first() {
-                (y0, y1, x0, x1)
-            } else {
-                (x0, x1, y0, y1)
-            };
-            let [o0, o1] = m.point_of_origin;
+            // Columns run east and rows south from the origin, whatever
+            // the CRS's axis order (so from (northing, easting) in
+            // EPSG:4326 and EPSG:3035).
+            let [ox, oy] = m.origin_xy(tms.northing_first());
             let (tw, th) = (
                 f64::from(m.tile_width) * m.cell_size,
                 f64::from(m.tile_height) * m.cell_size,
@@ -420,16 +418,16 @@ fn limits(
             let last =
                 |v: f64, max: u32| ((v - 1e-6).ceil() - 1.0).clamp(0.0, f64::from(max - 1)) as u32;
             let (c0, c1) = (
-                first((lo0 - o0) / tw, m.matrix_width),
-                last((hi0 - o0) / tw, m.matrix_width),
+                first((x0 - ox) / tw, m.matrix_width),
+                last((x1 - ox) / tw, m.matrix_width),
             );
             // Only top-left sets reach here (see offered_sets): rows grow
             // away from the top.
             let (r0, r1) = (
-                first((o1 - hi1) / th, m.matrix_height),
-                last((o1 - lo1) / th, m.matrix_height),
+                first((oy - y1) / th, m.matrix_height),
+                last((oy - y0) / th, m.matrix_height),
             );
-            let outside = hi0 < o0 || lo0 > o0 + tw * f64::from(m.matrix_width);
+            let outside = x1 < ox || x0 > ox + tw * f64::from(m.matrix_width);
             (!outside).then(|| Limit {
                 matrix: m.id.clone(),
                 min_col: c0,

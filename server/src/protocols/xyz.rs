@@ -260,13 +260,10 @@ fn locate<'a>(
         .enumerate()
         .find(|(_, m)| m.id == address.matrix)
         .ok_or_else(|| not_found(format!("{tms_id} has no tile matrix {:?}", address.matrix)))?;
-    let mut bbox = matrix
-        .tile_bounds(address.col, address.row)
+    // Easting first, as the warp wants, whatever the CRS's axis order.
+    let bbox = matrix
+        .tile_bounds(address.col, address.row, tms.northing_first())
         .ok_or_else(|| not_found(format!("tile {address} is outside the {tms_id} matrix")))?;
-    // The warp wants easting first; TMS 2.0 gives the CRS's axis order.
-    if tms.northing_first() {
-        bbox = [bbox[1], bbox[0], bbox[3], bbox[2]];
-    }
     let crs = Crs::from_name(&tms.crs).map_err(|e| Box::new(Reply::from_engine(&e, &layer.id)))?;
     if !covers(&crs, bbox) {
         return Err(not_found(format!(
