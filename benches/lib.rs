@@ -3,6 +3,13 @@
 
 use std::path::PathBuf;
 
+/// The server's allocator (see server/src/main.rs), for every bench: a
+/// stage that allocates per tile or per feature costs here what it costs
+/// in the server (glibc's allocator maps and faults in a fresh megabyte
+/// buffer per tile).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A file of the repository's `data-samples/`.
 pub fn sample(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

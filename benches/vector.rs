@@ -15,11 +15,6 @@ use tuilerie_engine::mvt::{encode_tile, LayerEncoder, TileParams};
 use tuilerie_engine::source::gpkg::GeoPackage;
 use tuilerie_engine::vector::{TableSpec, VectorLayer, MAX_FEATURES_PER_TILE};
 
-/// The server's allocator (see server/src/main.rs): the encoder's figures
-/// here should be the server's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// One tile of each zoom of the load run, in the middle of the data.
 const TILES: [(u8, u32, u32); 3] = [(12, 2103, 1460), (14, 8413, 5841), (16, 33649, 23383)];
 

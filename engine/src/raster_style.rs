@@ -169,6 +169,9 @@ impl Style {
 
     /// The colours of `warped`.
     pub fn apply(&self, warped: &Warped) -> Rgba {
+        if self.is_identity() {
+            return identity_rgb(warped);
+        }
         let shade = self.hillshade.then(|| hillshade(warped));
         let mut data = Vec::with_capacity(warped.pixels.len() * 4);
         for (i, p) in warped.pixels.iter().enumerate() {
@@ -201,6 +204,30 @@ impl Style {
             height: warped.height,
             data,
         }
+    }
+}
+
+/// Three 8-bit bands shown as they are, the common case (orthophotos):
+/// each sample rounded to a byte, without the general path's per-pixel
+/// closure and style dispatch (a third of a tile's time otherwise).
+fn identity_rgb(warped: &Warped) -> Rgba {
+    // Values are in 0..=255 here: +0.5 and truncation round as `round()`
+    // does, without a libm call.
+    let byte = |v: f32| (v + 0.5).clamp(0.0, 255.0) as u8;
+    let mut data = Vec::with_capacity(warped.pixels.len() * 4);
+    for p in &warped.pixels {
+        let alpha = byte(p[3]);
+        let pixel = if alpha == 0 {
+            [0; 4]
+        } else {
+            [byte(p[0]), byte(p[1]), byte(p[2]), alpha]
+        };
+        data.extend_from_slice(&pixel);
+    }
+    Rgba {
+        width: warped.width,
+        height: warped.height,
+        data,
     }
 }
 

@@ -147,6 +147,9 @@ pub fn warp(
     } else {
         request.resampling
     };
+    // Output pixels per level pixel: above 1, the bilinear kernel widens
+    // to cover every source pixel, as gdalwarp's.
+    let radius = (step / factor_x).max(1.0);
     let mut pixels = vec![[0f32; 4]; w * h];
     // Bands of rows in parallel (rayon), each with its own block list.
     pixels
@@ -161,9 +164,8 @@ pub fn warp(
                 alpha: alpha_band(source),
                 blocks: Vec::new(),
                 masks: Vec::new(),
-                // Output pixels per level pixel: above 1, the bilinear
-                // kernel widens to cover every source pixel, as gdalwarp's.
-                radius: (step / factor_x).max(1.0),
+                radius,
+                inverse_radius: 1.0 / radius,
                 last: 0,
                 nodata: source.nodata().map(|n| n as f32),
                 taps_x: Vec::new(),
@@ -364,8 +366,10 @@ struct Sampler<'a> {
     blocks: Vec<((u32, u32), Arc<Block>)>,
     /// The mask block of each of `blocks`, where the level has a mask.
     masks: Vec<Option<Arc<Block>>>,
-    /// Half-width of the bilinear (triangle) kernel, in level pixels.
+    /// Half-width of the bilinear (triangle) kernel, in level pixels, and
+    /// its inverse (a division per output pixel otherwise).
     radius: f64,
+    inverse_radius: f64,
     /// Index in `blocks` of the block read last.
     last: usize,
     /// The file's nodata value as a sample.
@@ -459,10 +463,10 @@ impl Sampler<'_> {
 
     /// The source pixels (index, weight) along one axis for an output
     /// pixel centred at `c` (level pixel coordinates, pixel `p` covering
-    /// `[p, p + 1)`), `scale` output-to-source pixels (at least 1).
-    fn taps(method: Resampling, c: f64, scale: f64, out: &mut Vec<(i64, f64)>) {
+    /// `[p, p + 1)`), `scale` output-to-source pixels (at least 1) and
+    /// `inverse` its inverse.
+    fn taps(method: Resampling, c: f64, scale: f64, inverse: f64, out: &mut Vec<(i64, f64)>) {
         out.clear();
-        let inverse = 1.0 / scale;
         // Distance of pixel `p`'s centre from `c`, in kernel units.
         let distance = |p: i64| ((p as f64 + 0.5 - c) * inverse).abs();
         // One loop per method: a match inside the loop costs as much as
@@ -494,12 +498,11 @@ impl Sampler<'_> {
                 }
             }
             Resampling::Bilinear | Resampling::Nearest => {
-                for p in floor(c - 0.5 - scale)..=ceil(c - 0.5 + scale) {
-                    let w = 1.0 - distance(p);
-                    if w > 1e-12 {
-                        out.push((p, w));
-                    }
-                }
+                // The weight is positive exactly for the pixel centres
+                // strictly within `scale` of `c`: from the first after
+                // c - scale to the last before c + scale, no test per tap.
+                let (first, last) = (floor(c - 0.5 - scale) + 1, ceil(c - 0.5 + scale) - 1);
+                out.extend((first..=last).map(|p| (p, 1.0 - distance(p))));
             }
         }
     }
@@ -513,8 +516,8 @@ impl Sampler<'_> {
             std::mem::take(&mut self.taps_x),
             std::mem::take(&mut self.taps_y),
         );
-        Self::taps(method, col, self.radius, &mut xs);
-        Self::taps(method, row, self.radius, &mut ys);
+        Self::taps(method, col, self.radius, self.inverse_radius, &mut xs);
+        Self::taps(method, row, self.radius, self.inverse_radius, &mut ys);
         let mut sum = [0f64; 4];
         let (mut weight, mut total) = (0.0, 0.0);
         let mut add = |p: Option<[f32; 4]>, w: f64| {
@@ -585,16 +588,20 @@ impl Sampler<'_> {
         let mut sum = [0f64; 4];
         if let ([b0, b1, b2], None, None, None) = (self.bands, mask, nodata, self.alpha) {
             // Three bands, every tap valid: the tight loop of RGB imagery.
-            let mut total = 0.0;
+            // The kernel is separable: each row's taps are summed with the
+            // x weights, then the row with its y weight.
+            let total = xs.iter().map(|t| t.1).sum::<f64>() * ys.iter().map(|t| t.1).sum::<f64>();
             for &(py, wy) in ys {
                 let row = (py - origin.1) as usize * block.width;
+                let mut across = [0f64; 3];
                 for &(px, wx) in xs {
-                    let w = wy * wx;
                     let p = &data[(row + (px - origin.0) as usize) * stride..];
-                    sum[0] += w * f64::from(p[*b0]);
-                    sum[1] += w * f64::from(p[*b1]);
-                    sum[2] += w * f64::from(p[*b2]);
-                    total += w;
+                    across[0] += wx * f64::from(p[*b0]);
+                    across[1] += wx * f64::from(p[*b1]);
+                    across[2] += wx * f64::from(p[*b2]);
+                }
+                for (s, a) in sum.iter_mut().zip(across) {
+                    *s += wy * a;
                 }
             }
             sum[3] = 255.0 * total;
