@@ -113,6 +113,13 @@ fn tiles_match_gdalwarp() {
         // further from GDAL's (18.6%).
         let colour_bound = match name.as_str() {
             "cog_rgb_18_54777_100229_bilinear" => 0.10,
+            // Mode on a source at exactly twice the output's resolution:
+            // output pixel corners fall on source pixel edges, and whether
+            // a window spans 2 or 3 pixels there depends on each side's
+            // transform noise (gdalwarp's own corners land 1e-9 either
+            // side, measured with a raster of unique values and `max`).
+            // Elsewhere a window is the same and so is the vote.
+            "usda_naip_256_lzw_z3_16_10677_24335_mode" => 0.10,
             _ if tolerance == 0 => 0.0,
             _ => 0.02,
         };
@@ -131,5 +138,5 @@ fn tiles_match_gdalwarp() {
         compared += 1;
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(compared, 14, "reference tiles compared");
+    assert_eq!(compared, 16, "reference tiles compared");
 }

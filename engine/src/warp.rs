@@ -17,6 +17,7 @@
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::crs::{Crs, Transform};
 use crate::error::{Error, Result};
@@ -51,17 +52,21 @@ pub enum Resampling {
     /// Mean of the source pixels under the output pixel, weighted by the
     /// area each contributes.
     Average,
+    /// Most frequent value of each band among the source pixels under the
+    /// output pixel (classified rasters, land cover).
+    Mode,
 }
 
 impl Resampling {
     /// The method named as GDAL names it (`near`, `bilinear`, `cubic`,
-    /// `average`).
+    /// `average`, `mode`).
     pub fn named(name: &str) -> Option<Self> {
         Some(match name.to_ascii_lowercase().as_str() {
             "near" | "nearest" => Resampling::Nearest,
             "bilinear" => Resampling::Bilinear,
             "cubic" => Resampling::Cubic,
             "average" => Resampling::Average,
+            "mode" => Resampling::Mode,
             _ => return None,
         })
     }
@@ -150,6 +155,7 @@ pub fn warp(
     // Output pixels per level pixel: above 1, the bilinear kernel widens
     // to cover every source pixel, as gdalwarp's.
     let radius = (step / factor_x).max(1.0);
+    let mode_window = corner_half_extent(&coords, w, h, (factor_x, factor_y), radius);
     let mut pixels = vec![[0f32; 4]; w * h];
     // Bands of rows in parallel (rayon), each with its own block list.
     pixels
@@ -170,6 +176,8 @@ pub fn warp(
                 nodata: source.nodata().map(|n| n as f32),
                 taps_x: Vec::new(),
                 taps_y: Vec::new(),
+                votes: Vec::new(),
+                counts: FxHashMap::default(),
             };
             for (pixel, &(col, row)) in out.iter_mut().zip(coords) {
                 if !col.is_finite() {
@@ -178,6 +186,7 @@ pub fn warp(
                 let (col, row) = (col / factor_x, row / factor_y);
                 *pixel = match resampling {
                     Resampling::Nearest => sampler.nearest(col, row)?,
+                    Resampling::Mode => sampler.mode(col, row, mode_window)?,
                     method => sampler.kernel(col, row, method)?,
                 };
             }
@@ -339,6 +348,53 @@ fn source_step(coords: &[(f64, f64)], w: usize, h: usize) -> f64 {
     }
 }
 
+/// The value counted most often in `values` (`counts` is working space);
+/// among equals, the first to reach that count, as GDAL's mode decides.
+fn most_frequent(counts: &mut FxHashMap<u32, u32>, values: impl Iterator<Item = f32>) -> f32 {
+    counts.clear();
+    let (mut best, mut best_count) = (0.0, 0);
+    for v in values {
+        // Equal values count together: 0.0 and -0.0 are one.
+        let key = if v == 0.0 { 0 } else { v.to_bits() };
+        let count = counts.entry(key).or_insert(0);
+        *count += 1;
+        if *count > best_count {
+            (best, best_count) = (v, *count);
+        }
+    }
+    best
+}
+
+/// Half the extent, in level pixels, of the box holding an output pixel's
+/// top-left and bottom-right corners taken into the source: the window
+/// GDAL's `mode` reads. From the pixel grid at the tile's centre (tiles
+/// are nearly affine); `radius` either side where that is not finite.
+fn corner_half_extent(
+    coords: &[(f64, f64)],
+    w: usize,
+    h: usize,
+    (factor_x, factor_y): (f64, f64),
+    radius: f64,
+) -> (f64, f64) {
+    let k = (w / 2).min(w.saturating_sub(2)) + (h / 2).min(h.saturating_sub(2)) * w;
+    let (Some(&c), Some(&right), Some(&down)) =
+        (coords.get(k), coords.get(k + 1), coords.get(k + w))
+    else {
+        return (radius / 2.0, radius / 2.0);
+    };
+    // Top-left to bottom-right is one step right plus one step down.
+    let diagonal = (right.0 - c.0 + down.0 - c.0, right.1 - c.1 + down.1 - c.1);
+    let half = (
+        (diagonal.0 / factor_x / 2.0).abs(),
+        (diagonal.1 / factor_y / 2.0).abs(),
+    );
+    if half.0.is_finite() && half.1.is_finite() {
+        half
+    } else {
+        (radius / 2.0, radius / 2.0)
+    }
+}
+
 /// The coarsest level whose pixels are no larger than the output's.
 fn choose_level(levels: &[LevelShape], step: f64) -> usize {
     let full = f64::from(levels[0].width);
@@ -377,6 +433,9 @@ struct Sampler<'a> {
     /// Reused buffers of kernel taps (position, weight) per axis.
     taps_x: Vec<(i64, f64)>,
     taps_y: Vec<(i64, f64)>,
+    /// Reused by `mode`: the valid pixels of a window, and a value count.
+    votes: Vec<[f32; 4]>,
+    counts: FxHashMap<u32, u32>,
 }
 
 impl Sampler<'_> {
@@ -461,6 +520,42 @@ impl Sampler<'_> {
         Ok(self.pixel(floor(col), floor(row))?.unwrap_or([0.0; 4]))
     }
 
+    /// GDAL's `mode` (GDAL 3.6 GWKModeThread): each band's most frequent
+    /// value among the valid pixels of the window `half` level pixels
+    /// either side of (`col`, `row`), every pixel one vote; a tie goes to
+    /// the value that reached the count first, scanning rows then columns.
+    /// No data when no pixel of the window is valid.
+    fn mode(&mut self, col: f64, row: f64, half: (f64, f64)) -> Result<[f32; 4]> {
+        let l = self.shape;
+        // [floor(c - h), ceil(c + h)) within the level, never empty
+        // inside it, as GDAL rounds the pixel's transformed corners.
+        let window = |c: f64, h: f64, size: u32| {
+            let size = i64::from(size);
+            let lo = floor(c - h + 1e-10).max(0);
+            let mut hi = ceil(c + h - 1e-10).min(size);
+            if lo == hi && hi < size {
+                hi += 1;
+            }
+            lo..hi
+        };
+        let mut votes = std::mem::take(&mut self.votes);
+        votes.clear();
+        for y in window(row, half.1, l.height) {
+            for x in window(col, half.0, l.width) {
+                votes.extend(self.pixel(x, y)?);
+            }
+        }
+        let mut out = [0.0; 4];
+        if !votes.is_empty() {
+            for band in 0..self.bands.len() {
+                out[band] = most_frequent(&mut self.counts, votes.iter().map(|p| p[band]));
+            }
+            out[3] = 255.0;
+        }
+        self.votes = votes;
+        Ok(out)
+    }
+
     /// The source pixels (index, weight) along one axis for an output
     /// pixel centred at `c` (level pixel coordinates, pixel `p` covering
     /// `[p, p + 1)`), `scale` output-to-source pixels (at least 1) and
@@ -497,7 +592,8 @@ impl Sampler<'_> {
                     }
                 }
             }
-            Resampling::Bilinear | Resampling::Nearest => {
+            // Nearest and mode never reach the kernel: bilinear taps.
+            Resampling::Bilinear | Resampling::Nearest | Resampling::Mode => {
                 // The weight is positive exactly for the pixel centres
                 // strictly within `scale` of `c`: from the first after
                 // c - scale to the last before c + scale, no test per tap.
@@ -666,6 +762,17 @@ pub(crate) fn sample(block: &Block, index: usize) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mode_ties_go_to_the_value_that_reached_the_count_first() {
+        let mut counts = FxHashMap::default();
+        let mut mode = |values: &[f32]| most_frequent(&mut counts, values.iter().copied());
+        assert_eq!(mode(&[1.0, 2.0, 2.0, 1.0]), 2.0);
+        assert_eq!(mode(&[1.0, 2.0]), 1.0);
+        assert_eq!(mode(&[3.0, 3.0, 1.0, 1.0, 1.0]), 1.0);
+        assert_eq!(mode(&[1.0, 0.0, -0.0]), 0.0);
+        assert_eq!(mode(&[7.0]), 7.0);
+    }
 
     const HALF: f64 = 20_037_508.342_789_244;
 
