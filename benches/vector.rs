@@ -13,7 +13,7 @@ use tuilerie_benches::{generated, tile_bbox};
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::mvt::{encode_tile, LayerEncoder, TileParams};
 use tuilerie_engine::source::gpkg::GeoPackage;
-use tuilerie_engine::vector::{TableSpec, VectorLayer, MAX_FEATURES_PER_TILE};
+use tuilerie_engine::vector::{MvtOptions, TableSpec, VectorLayer, MAX_FEATURES_PER_TILE};
 
 /// One tile of each zoom of the load run, in the middle of the data.
 const TILES: [(u8, u32, u32); 3] = [(12, 2103, 1460), (14, 8413, 5841), (16, 33649, 23383)];
@@ -27,7 +27,7 @@ fn vector_tiles(c: &mut Criterion) {
         name: "parcels".into(),
         ..TableSpec::default()
     };
-    let layer = VectorLayer::new(Arc::clone(&gpkg), &[spec]).unwrap();
+    let layer = VectorLayer::new(Arc::clone(&gpkg), &[spec], MvtOptions::default()).unwrap();
     let table = &gpkg.feature_tables()[0];
     let fields: Vec<usize> = (0..table.fields.len()).collect();
     let mercator = Crs::from_epsg(3857).unwrap();

@@ -10,12 +10,37 @@ use std::io::Read;
 use hyper::StatusCode;
 use tuilerie_tests::{fixture, png_rgba, sample, TestServer};
 
-/// One layer of a decoded MVT tile: its name, keys and feature ids.
+/// One layer of a decoded MVT tile: its name, keys, feature ids, extent
+/// and each feature's geometry commands.
 #[derive(Debug, Default)]
 struct MvtLayer {
     name: String,
     keys: Vec<String>,
     ids: Vec<u64>,
+    extent: u64,
+    geometries: Vec<Vec<u64>>,
+}
+
+/// The points of a geometry's commands (§4.3: MoveTo 1 and LineTo 2 carry
+/// zigzag deltas from a cursor; ClosePath 7 carries none).
+fn points(commands: &[u64]) -> Vec<(i64, i64)> {
+    let unzigzag = |v: u64| (v >> 1) as i64 ^ -((v & 1) as i64);
+    let (mut i, mut cursor, mut out) = (0, (0, 0), Vec::new());
+    while i < commands.len() {
+        let (id, count) = (commands[i] & 7, commands[i] >> 3);
+        i += 1;
+        if id == 1 || id == 2 {
+            for _ in 0..count {
+                cursor = (
+                    cursor.0 + unzigzag(commands[i]),
+                    cursor.1 + unzigzag(commands[i + 1]),
+                );
+                out.push(cursor);
+                i += 2;
+            }
+        }
+    }
+    out
 }
 
 /// Protobuf fields of `data` (MVT 2.1 uses varints and length-delimited
@@ -62,18 +87,41 @@ fn mvt_layers(tile: &[u8]) -> Vec<MvtLayer> {
                 match (n, v) {
                     (1, Err(name)) => out.name = text(name),
                     (3, Err(key)) => out.keys.push(text(key)),
-                    (2, Err(feature)) => out.ids.extend(
-                        fields(feature)
-                            .into_iter()
-                            .filter(|(n, _)| *n == 1)
-                            .map(|(_, v)| v.unwrap()),
-                    ),
+                    (5, Ok(extent)) => out.extent = extent,
+                    (2, Err(feature)) => {
+                        for (n, v) in fields(feature) {
+                            match (n, v) {
+                                (1, Ok(id)) => out.ids.push(id),
+                                (4, Err(packed)) => out.geometries.push(fields_packed(packed)),
+                                _ => {}
+                            }
+                        }
+                    }
                     _ => {}
                 }
             }
             out
         })
         .collect()
+}
+
+/// The varints of a packed field.
+fn fields_packed(mut data: &[u8]) -> Vec<u64> {
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        let (mut value, mut shift) = (0, 0);
+        loop {
+            let byte = data[0];
+            data = &data[1..];
+            value |= u64::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte < 0x80 {
+                break;
+            }
+        }
+        out.push(value);
+    }
+    out
 }
 
 fn gunzip(data: &[u8]) -> Vec<u8> {
@@ -113,6 +161,26 @@ tables = [{ name = "mtbs_perims" }]
 id = "recent_fires"
 path = "@SAMPLES@/gpkg/ynp_fires_1984_2022.gpkg"
 tables = [{ name = "mtbs_perims", fields = ["incid_name", "ig_year"], filter = "ig_year >= 2000" }]
+
+[[layers]]
+id = "fires_512"
+path = "@SAMPLES@/gpkg/ynp_fires_1984_2022.gpkg"
+tables = [{ name = "mtbs_perims" }]
+extent = 512
+buffer = 0
+simplify = 0
+
+[[layers]]
+id = "fires_unsimplified"
+path = "@SAMPLES@/gpkg/ynp_fires_1984_2022.gpkg"
+tables = [{ name = "mtbs_perims" }]
+simplify = 0
+
+[[layers]]
+id = "bad_extent"
+path = "@SAMPLES@/gpkg/ynp_fires_1984_2022.gpkg"
+tables = [{ name = "mtbs_perims" }]
+extent = 0
 
 [[layers]]
 id = "bad_filter"
@@ -195,7 +263,7 @@ async fn configured_tables_compose_one_tileset_with_their_fields_and_filters() {
     // A filter or a field the table does not have disables its layer only.
     let mut failed: Vec<&str> = server.failures.iter().map(|f| f.id.as_str()).collect();
     failed.sort_unstable();
-    assert_eq!(failed, ["bad_field", "bad_filter"]);
+    assert_eq!(failed, ["bad_extent", "bad_field", "bad_filter"]);
 
     let tilejson = server.get("/sample").await.json();
     let layers = tilejson["vector_layers"].as_array().unwrap();
@@ -240,6 +308,54 @@ async fn configured_tables_compose_one_tileset_with_their_fields_and_filters() {
     let mut keys = recent[0].keys.clone();
     keys.sort_unstable();
     assert_eq!(keys, ["ig_year", "incid_name"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn extent_buffer_and_simplification_are_configurable() {
+    let server = TestServer::start(CONFIG, &[]).await;
+    let layer = |path: String| {
+        let server = &server;
+        async move { mvt_layers(&server.get(&path).await.body).remove(0) }
+    };
+    let all = |l: &MvtLayer| {
+        l.geometries
+            .iter()
+            .flat_map(|g| points(g))
+            .collect::<Vec<_>>()
+    };
+    // A z8 tile inside the park, fire perimeters across its edges.
+    let (default, small) = (
+        layer("/fires/8/49/92.pbf".into()).await,
+        layer("/fires_512/8/49/92.pbf".into()).await,
+    );
+    assert_eq!((default.extent, small.extent), (4096, 512));
+    // Without a buffer, features lying only in it are left out.
+    assert!(!small.ids.is_empty() && small.ids.len() <= default.ids.len());
+    assert!(small.ids.iter().all(|id| default.ids.contains(id)));
+    // No buffer: clipped on the 512-unit tile's edges; the default tile
+    // reaches into its 64-unit buffer.
+    let inside = |&(x, y): &(i64, i64), hi| (0..=hi).contains(&x) && (0..=hi).contains(&y);
+    let small_points = all(&small);
+    assert!(small_points.iter().all(|p| inside(p, 512)));
+    assert!(small_points
+        .iter()
+        .any(|&(x, y)| [x, y].iter().any(|v| *v == 0 || *v == 512)));
+    assert!(all(&default).iter().any(|p| !inside(p, 4096)));
+    // Without simplification, more vertices, and no polygon thinner than
+    // the tolerance vanishes.
+    let (simplified, unsimplified) = (
+        layer(format!("/fires/{YNP}")).await,
+        layer(format!("/fires_unsimplified/{YNP}")).await,
+    );
+    assert!(simplified
+        .ids
+        .iter()
+        .all(|id| unsimplified.ids.contains(id)));
+    let (before, after) = (all(&unsimplified).len(), all(&simplified).len());
+    assert!(
+        2 * before > 3 * after,
+        "{before} vertices unsimplified, {after} simplified"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -42,9 +42,25 @@ pub struct LayerSpec {
     /// layer each), or the one tile pyramid to serve.
     #[serde(default)]
     pub tables: Vec<crate::vector::TableSpec>,
+    /// Vector tiles made from features: tile units per side (4096), the
+    /// margin around the tile (64) and the simplification tolerance (1),
+    /// both in tile units.
+    pub extent: Option<u32>,
+    pub buffer: Option<u32>,
+    pub simplify: Option<f64>,
 }
 
 impl LayerSpec {
+    /// The encoding of a vector layer made from features.
+    pub fn mvt(&self) -> crate::vector::MvtOptions {
+        let default = crate::vector::MvtOptions::default();
+        crate::vector::MvtOptions {
+            extent: self.extent.unwrap_or(default.extent),
+            buffer: self.buffer.unwrap_or(default.buffer),
+            tolerance: self.simplify.unwrap_or(default.tolerance),
+        }
+    }
+
     /// The styling options of a GeoTIFF layer.
     pub fn style(&self) -> crate::raster_style::StyleSpec {
         crate::raster_style::StyleSpec {
@@ -115,7 +131,7 @@ impl Catalog {
         ctx: &Arc<SourceContext>,
         failures: &mut Vec<LoadFailure>,
     ) {
-        match gpkg::open_layers(&spec.path, &spec.tables, &spec.style(), ctx) {
+        match gpkg::open_layers(&spec.path, &spec.tables, &spec.style(), spec.mvt(), ctx) {
             Ok(layers) => {
                 let count = layers.len();
                 for (table, opened) in layers {

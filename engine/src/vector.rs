@@ -15,7 +15,9 @@ use crate::crs::{Crs, Transform};
 use crate::error::{Error, Result};
 use crate::feature::{Field, FieldType};
 use crate::metadata::{valid_bounds, TileSetMetadata};
-use crate::mvt::{encode_tile, LayerEncoder, TileParams};
+use crate::mvt::{
+    encode_tile, LayerEncoder, TileParams, DEFAULT_BUFFER, DEFAULT_EXTENT, DEFAULT_TOLERANCE,
+};
 use crate::source::gpkg::{FeatureTable, GeoPackage};
 use crate::tile::{TileFormat, MAX_ZOOM};
 
@@ -37,6 +39,38 @@ pub struct TableSpec {
     pub maxzoom: Option<u8>,
 }
 
+/// How a layer's tiles are encoded (MVT 2.1 §4.1 `extent`): tile units
+/// per side, the margin kept around the tile, and the Douglas–Peucker
+/// tolerance, both in tile units (0: no simplification).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MvtOptions {
+    pub extent: u32,
+    pub buffer: u32,
+    pub tolerance: f64,
+}
+
+impl Default for MvtOptions {
+    fn default() -> Self {
+        MvtOptions {
+            extent: DEFAULT_EXTENT,
+            buffer: DEFAULT_BUFFER,
+            tolerance: DEFAULT_TOLERANCE,
+        }
+    }
+}
+
+impl MvtOptions {
+    /// The params of the tile `bbox`.
+    fn params(&self, bbox: [f64; 4]) -> TileParams {
+        TileParams {
+            bbox,
+            extent: self.extent,
+            buffer: self.buffer,
+            tolerance: self.tolerance,
+        }
+    }
+}
+
 /// One table, served as one MVT layer named after it.
 struct VectorTable {
     gpkg: Arc<GeoPackage>,
@@ -54,14 +88,24 @@ struct VectorTable {
 /// A tileset of one or more tables.
 pub struct VectorLayer {
     tables: Vec<VectorTable>,
+    options: MvtOptions,
     metadata: TileSetMetadata,
 }
 
 impl VectorLayer {
-    /// The tables of `gpkg` named by `specs`, in that order.
-    pub fn new(gpkg: Arc<GeoPackage>, specs: &[TableSpec]) -> Result<Self> {
+    /// The tables of `gpkg` named by `specs`, in that order, encoded with
+    /// `options`.
+    pub fn new(gpkg: Arc<GeoPackage>, specs: &[TableSpec], options: MvtOptions) -> Result<Self> {
         let path = gpkg.path().to_owned();
         let invalid = |detail: String| Error::invalid(format!("{}: {detail}", path.display()));
+        let tolerance_ok = options.tolerance.is_finite() && options.tolerance >= 0.0;
+        if !options.params([0.0, 0.0, 1.0, 1.0]).is_usable() || !tolerance_ok {
+            return Err(invalid(format!(
+                "extent {} and buffer {} (extent ≥ 1, extent + 2 × buffer < 2³¹) \
+                 or simplify {} (≥ 0) cannot encode tiles",
+                options.extent, options.buffer, options.tolerance
+            )));
+        }
         let mut tables = Vec::new();
         for spec in specs {
             let table = gpkg
@@ -131,7 +175,11 @@ impl VectorLayer {
             return Err(invalid("no feature table to serve".into()));
         }
         let metadata = metadata(&tables);
-        Ok(VectorLayer { tables, metadata })
+        Ok(VectorLayer {
+            tables,
+            options,
+            metadata,
+        })
     }
 
     /// TileJSON's view: MVT, bounds, zooms, `vector_layers` with fields.
@@ -143,7 +191,7 @@ impl VectorLayer {
     /// `zoom`: one layer per table with features there; empty when none
     /// has any.
     pub fn render(&self, crs: &Crs, bbox: [f64; 4], zoom: u8) -> Result<Vec<u8>> {
-        let params = TileParams::new(bbox);
+        let params = self.options.params(bbox);
         // The buffer's share of the tile, on every side.
         let grow = f64::from(params.buffer) / f64::from(params.extent);
         let (dx, dy) = ((bbox[2] - bbox[0]) * grow, (bbox[3] - bbox[1]) * grow);

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::raster::RasterLayer;
 use crate::raster_style::StyleSpec;
 use crate::source::{LayerSource, SourceContext};
-use crate::vector::{TableSpec, VectorLayer};
+use crate::vector::{MvtOptions, TableSpec, VectorLayer};
 
 /// The layers of a GeoPackage, as (table or id, source): the tables named
 /// in `tables` as one vector layer (or, when the one name is a tile
@@ -19,6 +19,7 @@ pub fn open_layers(
     path: &Path,
     tables: &[TableSpec],
     style: &StyleSpec,
+    mvt: MvtOptions,
     ctx: &Arc<SourceContext>,
 ) -> Result<Vec<(String, Result<LayerSource>)>> {
     let gpkg = Arc::new(GeoPackage::open(path)?);
@@ -35,6 +36,7 @@ pub fn open_layers(
         Ok(LayerSource::Features(Arc::new(VectorLayer::new(
             Arc::clone(&gpkg),
             specs,
+            mvt,
         )?)))
     };
     if let [only] = tables {
