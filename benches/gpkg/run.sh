@@ -16,6 +16,7 @@
 #   bash benches/gpkg/run.sh                      # DURATION=20 WARMUP=5
 #   DURATION=5 WARMUP=2 SERVERS="mapserver gdal" bash benches/gpkg/run.sh
 #   BUILD=0 ...                                  # use target/release as it is
+#   SIMPLIFY=0 ...                               # Tuilerie without simplification
 #
 # Needs: wrk, python3-gdal (/usr/bin/python3, to build the GeoPackage once),
 # python3 with mapbox_vector_tile (to decode a sample), MapServer (Debian
@@ -209,9 +210,14 @@ if has tuilerie; then
   # The rendered-tile cache off: every listed tile fits in its default
   # 64 MiB, so after the warm-up it would send stored bytes, and neither
   # peer keeps generated tiles. TILE_CACHE_MIB=64 shows the cached case.
+  # SIMPLIFY=0 turns simplification off, as MapServer and GDAL work here.
   cat > "$OUT/gpkg-tuilerie.toml" <<TOML
-paths = ["$GPKG"]
 tile_cache_mib = ${TILE_CACHE_MIB:-0}
+
+[[layers]]
+id = "parcels"
+path = "$GPKG"
+simplify = ${SIMPLIFY:-1}
 TOML
   "$ROOT/target/release/tuilerie" serve --config "$OUT/gpkg-tuilerie.toml" --bind 127.0.0.1:3120 --log-level warn &
   pid=$!
