@@ -209,7 +209,7 @@ impl Style {
 
 /// Three 8-bit bands shown as they are, the common case (orthophotos):
 /// each sample rounded to a byte, without the general path's per-pixel
-/// closure and style dispatch (a third of a tile's time otherwise).
+/// closure and style dispatch (a fifth of a nearest tile's time otherwise).
 fn identity_rgb(warped: &Warped) -> Rgba {
     // Values are in 0..=255 here: +0.5 and truncation round as `round()`
     // does, without a libm call.

@@ -138,9 +138,11 @@ pub fn warp(
         .ok_or_else(|| unsupported("the GeoTIFF has no georeferencing".into()))?;
     let (w, h) = (request.width, request.height);
     let (coords, _) = source_coordinates(request, source_crs, &gt)?;
-    let step = source_step(&coords, w, h);
+    let steps = CentreSteps::of(&coords, w, h);
     let levels = source.levels();
-    let level = choose_level(levels, step);
+    // The finer of the two axes' resolutions: a pixel wider than high (a
+    // coalesced GNOSISGlobalGrid row) keeps its vertical detail.
+    let level = choose_level(levels, steps.x.min(steps.y));
     let shape = levels[level];
     let factor_x = f64::from(levels[0].width) / f64::from(shape.width);
     let factor_y = f64::from(levels[0].height) / f64::from(shape.height);
@@ -152,10 +154,10 @@ pub fn warp(
     } else {
         request.resampling
     };
-    // Output pixels per level pixel: above 1, the bilinear kernel widens
-    // to cover every source pixel, as gdalwarp's.
-    let radius = (step / factor_x).max(1.0);
-    let mode_window = corner_half_extent(&coords, w, h, (factor_x, factor_y), radius);
+    // Level pixels per output pixel, per axis: above 1, the kernels widen
+    // to cover every source pixel, as gdalwarp's (dfXScale, dfYScale).
+    let radius = ((steps.x / factor_x).max(1.0), (steps.y / factor_y).max(1.0));
+    let mode_window = steps.corner_half_extent((factor_x, factor_y));
     let mut pixels = vec![[0f32; 4]; w * h];
     // Bands of rows in parallel (rayon), each with its own block list.
     pixels
@@ -171,7 +173,7 @@ pub fn warp(
                 blocks: Vec::new(),
                 masks: Vec::new(),
                 radius,
-                inverse_radius: 1.0 / radius,
+                inverse_radius: (1.0 / radius.0, 1.0 / radius.1),
                 last: 0,
                 nodata: source.nodata().map(|n| n as f32),
                 taps_x: Vec::new(),
@@ -335,16 +337,51 @@ fn aligned(coords: &[(f64, f64)], w: usize, (factor_x, factor_y): (f64, f64)) ->
     })
 }
 
-/// Full-resolution source pixels per output pixel, from the distance
-/// between the two horizontally adjacent output pixels at the centre.
-fn source_step(coords: &[(f64, f64)], w: usize, h: usize) -> f64 {
-    let centre = w / 2 + (h / 2) * w;
-    let (a, b) = (coords[centre.saturating_sub(1)], coords[centre]);
-    let step = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
-    if step.is_finite() && step > 0.0 {
-        step
-    } else {
-        1.0
+/// Where one output step right and one step down go in the source
+/// (full-resolution pixels), at the tile's centre: tiles are nearly
+/// affine, so these size the kernels and the mode window for the whole
+/// tile.
+struct CentreSteps {
+    right: Option<(f64, f64)>,
+    down: Option<(f64, f64)>,
+    /// Their lengths: source pixels per output pixel along each output
+    /// axis (1 where unknown).
+    x: f64,
+    y: f64,
+}
+
+impl CentreSteps {
+    fn of(coords: &[(f64, f64)], w: usize, h: usize) -> Self {
+        let k = (w / 2).min(w.saturating_sub(2)) + (h / 2).min(h.saturating_sub(2)) * w;
+        let step = |to: usize| {
+            let (a, b) = (coords.get(k)?, coords.get(to)?);
+            let d = (b.0 - a.0, b.1 - a.1);
+            let length = d.0.hypot(d.1);
+            (length.is_finite() && length > 0.0).then_some(d)
+        };
+        let right = if w > 1 { step(k + 1) } else { None };
+        let down = if h > 1 { step(k + w) } else { None };
+        let length = |d: Option<(f64, f64)>| d.map(|d| d.0.hypot(d.1));
+        let (x, y) = match (length(right), length(down)) {
+            (Some(x), Some(y)) => (x, y),
+            (Some(v), None) | (None, Some(v)) => (v, v),
+            (None, None) => (1.0, 1.0),
+        };
+        CentreSteps { right, down, x, y }
+    }
+
+    /// Half the extent, in level pixels, of the box holding an output
+    /// pixel's top-left and bottom-right corners taken into the source:
+    /// the window GDAL's `mode` reads (one step right plus one step down).
+    fn corner_half_extent(&self, (factor_x, factor_y): (f64, f64)) -> (f64, f64) {
+        let (r, d) = (
+            self.right.unwrap_or((self.x, 0.0)),
+            self.down.unwrap_or((0.0, self.y)),
+        );
+        (
+            ((r.0 + d.0) / factor_x / 2.0).abs(),
+            ((r.1 + d.1) / factor_y / 2.0).abs(),
+        )
     }
 }
 
@@ -363,36 +400,6 @@ fn most_frequent(counts: &mut FxHashMap<u32, u32>, values: impl Iterator<Item = 
         }
     }
     best
-}
-
-/// Half the extent, in level pixels, of the box holding an output pixel's
-/// top-left and bottom-right corners taken into the source: the window
-/// GDAL's `mode` reads. From the pixel grid at the tile's centre (tiles
-/// are nearly affine); `radius` either side where that is not finite.
-fn corner_half_extent(
-    coords: &[(f64, f64)],
-    w: usize,
-    h: usize,
-    (factor_x, factor_y): (f64, f64),
-    radius: f64,
-) -> (f64, f64) {
-    let k = (w / 2).min(w.saturating_sub(2)) + (h / 2).min(h.saturating_sub(2)) * w;
-    let (Some(&c), Some(&right), Some(&down)) =
-        (coords.get(k), coords.get(k + 1), coords.get(k + w))
-    else {
-        return (radius / 2.0, radius / 2.0);
-    };
-    // Top-left to bottom-right is one step right plus one step down.
-    let diagonal = (right.0 - c.0 + down.0 - c.0, right.1 - c.1 + down.1 - c.1);
-    let half = (
-        (diagonal.0 / factor_x / 2.0).abs(),
-        (diagonal.1 / factor_y / 2.0).abs(),
-    );
-    if half.0.is_finite() && half.1.is_finite() {
-        half
-    } else {
-        (radius / 2.0, radius / 2.0)
-    }
 }
 
 /// The coarsest level whose pixels are no larger than the output's.
@@ -422,10 +429,11 @@ struct Sampler<'a> {
     blocks: Vec<((u32, u32), Arc<Block>)>,
     /// The mask block of each of `blocks`, where the level has a mask.
     masks: Vec<Option<Arc<Block>>>,
-    /// Half-width of the bilinear (triangle) kernel, in level pixels, and
-    /// its inverse (a division per output pixel otherwise).
-    radius: f64,
-    inverse_radius: f64,
+    /// Half-width of the bilinear (triangle) kernel along each axis, in
+    /// level pixels, and its inverse (a division per output pixel
+    /// otherwise).
+    radius: (f64, f64),
+    inverse_radius: (f64, f64),
     /// Index in `blocks` of the block read last.
     last: usize,
     /// The file's nodata value as a sample.
@@ -527,6 +535,13 @@ impl Sampler<'_> {
     /// No data when no pixel of the window is valid.
     fn mode(&mut self, col: f64, row: f64, half: (f64, f64)) -> Result<[f32; 4]> {
         let l = self.shape;
+        // Outside the level, no data, as for nearest (GDAL's bump below
+        // would vote pixel 0 for a centre just left of or above the image,
+        // never for one right of or below it).
+        if !((0.0..f64::from(l.width)).contains(&col) && (0.0..f64::from(l.height)).contains(&row))
+        {
+            return Ok([0.0; 4]);
+        }
         // [floor(c - h), ceil(c + h)) within the level, never empty
         // inside it, as GDAL rounds the pixel's transformed corners.
         let window = |c: f64, h: f64, size: u32| {
@@ -612,8 +627,8 @@ impl Sampler<'_> {
             std::mem::take(&mut self.taps_x),
             std::mem::take(&mut self.taps_y),
         );
-        Self::taps(method, col, self.radius, self.inverse_radius, &mut xs);
-        Self::taps(method, row, self.radius, self.inverse_radius, &mut ys);
+        Self::taps(method, col, self.radius.0, self.inverse_radius.0, &mut xs);
+        Self::taps(method, row, self.radius.1, self.inverse_radius.1, &mut ys);
         let mut sum = [0f64; 4];
         let (mut weight, mut total) = (0.0, 0.0);
         let mut add = |p: Option<[f32; 4]>, w: f64| {
@@ -762,6 +777,78 @@ pub(crate) fn sample(block: &Block, index: usize) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A 4 × 4 grey image in EPSG:3857 covering x 0..4, y 0..4, one block.
+    struct Grey(Vec<LevelShape>);
+
+    impl Grey {
+        fn new() -> Self {
+            let shape = LevelShape {
+                width: 4,
+                height: 4,
+                block_width: 4,
+                block_height: 4,
+            };
+            Grey(vec![shape])
+        }
+    }
+
+    impl RasterSource for Grey {
+        fn levels(&self) -> &[LevelShape] {
+            &self.0
+        }
+        fn bands(&self) -> usize {
+            1
+        }
+        fn sample_type(&self) -> SampleType {
+            SampleType::U8
+        }
+        fn nodata(&self) -> Option<f64> {
+            None
+        }
+        fn geotransform(&self) -> Option<[f64; 6]> {
+            Some([0.0, 1.0, 0.0, 4.0, 0.0, -1.0])
+        }
+        fn epsg(&self) -> Option<u32> {
+            Some(3857)
+        }
+        fn read_block(&self, _: usize, _: u32, _: u32) -> Result<Arc<Block>> {
+            Ok(Arc::new(Block {
+                width: 4,
+                rows: 4,
+                bands: 1,
+                sample_type: SampleType::U8,
+                data: (1..=16).collect(),
+            }))
+        }
+        fn read_mask_block(&self, _: usize, _: u32, _: u32) -> Result<Option<Arc<Block>>> {
+            Ok(None)
+        }
+    }
+
+    #[test]
+    fn every_method_leaves_the_same_margin_around_the_image() {
+        // 12 × 12 half-pixels over x, y -1..5: the outer two on each side
+        // are centred outside the image.
+        let crs = Crs::from_epsg(3857).unwrap();
+        for resampling in [Resampling::Nearest, Resampling::Bilinear, Resampling::Mode] {
+            let request = Request {
+                bbox: [-1.0, -1.0, 5.0, 5.0],
+                crs: &crs,
+                width: 12,
+                height: 12,
+                resampling,
+            };
+            let warped = warp(&Grey::new(), &crs, &request, &[0]).unwrap();
+            let opaque = |i: usize, j: usize| warped.pixels[j * 12 + i][3] > 0.0;
+            for k in 0..12 {
+                let outside = !(2..10).contains(&k);
+                for (i, j) in [(k, 5), (5, k)] {
+                    assert_eq!(opaque(i, j), !outside, "{resampling:?} at ({i}, {j})");
+                }
+            }
+        }
+    }
 
     #[test]
     fn mode_ties_go_to_the_value_that_reached_the_count_first() {

@@ -77,7 +77,7 @@ impl<'a> LayerValue<&'a str> {
         })
     }
 
-    fn to_owned(&self) -> LayerValue<String> {
+    fn owned(&self) -> LayerValue<String> {
         match *self {
             LayerValue::String(s) => LayerValue::String(s.to_owned()),
             LayerValue::Double(bits) => LayerValue::Double(bits),
@@ -251,7 +251,7 @@ impl LayerEncoder {
             return index;
         }
         let index = values.len() as u32;
-        values.push(value.to_owned());
+        values.push(value.owned());
         self.value_indices.insert_unique(hash, index, |&i| {
             FxBuildHasher.hash_one(values[i as usize].key())
         });

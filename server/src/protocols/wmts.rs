@@ -427,7 +427,10 @@ fn limits(
                 first((oy - y1) / th, m.matrix_height),
                 last((oy - y0) / th, m.matrix_height),
             );
-            let outside = x1 < ox || x0 > ox + tw * f64::from(m.matrix_width);
+            let outside = x1 < ox
+                || x0 > ox + tw * f64::from(m.matrix_width)
+                || y0 > oy
+                || y1 < oy - th * f64::from(m.matrix_height);
             (!outside).then(|| Limit {
                 matrix: m.id.clone(),
                 min_col: c0,

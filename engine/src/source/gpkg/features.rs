@@ -5,9 +5,10 @@
 //! The R-tree (Annex F.3) stores 32-bit floats rounded outwards, so it gives
 //! candidates; each is then checked against the blob's own envelope (or,
 //! without one, the decoded geometry's bounds). Both paths therefore return
-//! exactly the rows whose envelope meets the box: in the R-tree's order
-//! through the index (sorting them by id cost a fifth of the query), in id
-//! order by a scan.
+//! exactly the rows whose envelope meets the box: through the index in the
+//! order SQLite's plan gives (the R-tree's, or that of an index on a
+//! filter's column; sorting them by id cost a fifth of the query), by a
+//! scan in id order.
 
 use std::path::Path;
 
@@ -73,7 +74,11 @@ pub(super) fn query(
         columns.join(", "),
         quote(&table.table)
     );
-    if indexed {
+    if !indexed {
+        // A scan gives rows in id order; say so, as an index on a filter's
+        // column would otherwise set the order.
+        sql += &format!(" ORDER BY {id}");
+    } else {
         // The R-tree's candidates joined to their rows (as GDAL does); the
         // filter stays inside the table's own query, where its column
         // names cannot clash with the R-tree's (id, minx…). Query box

@@ -252,8 +252,8 @@ impl GeoPackage {
 
     /// Features whose envelope meets `bbox` (`[min_x, min_y, max_x, max_y]`
     /// in the table's SRS; `None` for all) and passing `filter` (an SQL
-    /// expression from the configuration), in id order (in the R-tree's
-    /// order when `bbox` is given and the table has one), with the values of
+    /// expression from the configuration), in id order (in no set order
+    /// when `bbox` is given and the table has an R-tree), with the values of
     /// `fields` (indices into `table.fields`). More than `max_features` is
     /// [`Error::TooManyFeatures`]; a box that is not finite and ordered or a
     /// field index out of range is `InvalidRequest`; a geometry that cannot
