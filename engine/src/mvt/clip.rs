@@ -14,6 +14,7 @@
 //! Inputs are finite but may be huge (up to `f64::MAX`): crossing points
 //! are computed from halved coordinates so no difference overflows.
 
+use super::parts::Parts;
 use super::tile_geometry::Point;
 
 /// The buffered tile square `[lo, hi]²` in tile units.
@@ -44,17 +45,20 @@ impl Square {
         points.iter().all(|&p| self.contains(p))
     }
 
-    /// The parts of the polyline `line` inside the square, in order. A part
-    /// can be a single point where the line only touches the border.
-    pub fn clip_line(&self, line: &[Point]) -> Vec<Vec<Point>> {
+    /// The parts of the polyline `line` inside the square, in order, into
+    /// `out` (cleared; `spare` is working space). A part can be a single
+    /// point where the line only touches the border.
+    pub fn clip_line(&self, line: &[Point], out: &mut Parts<Point>, spare: &mut Parts<Point>) {
+        out.clear();
+        out.push(line);
         if self.contains_all(line) {
-            return vec![line.to_vec()];
+            return;
         }
-        let mut parts = vec![line.to_vec()];
         for side in self.sides() {
-            parts = parts.iter().flat_map(|part| side.clip_line(part)).collect();
+            spare.clear();
+            out.iter().for_each(|part| side.clip_line(part, spare));
+            std::mem::swap(out, spare);
         }
-        parts
     }
 
     /// Clips the open ring `ring` (first point not repeated) to the square
@@ -112,34 +116,29 @@ impl HalfPlane {
         p
     }
 
-    /// The parts of `line` inside the half-plane.
-    fn clip_line(&self, line: &[Point]) -> Vec<Vec<Point>> {
-        let mut parts = Vec::new();
-        let mut current = Vec::new();
+    /// Appends the parts of `line` inside the half-plane to `out`.
+    fn clip_line(&self, line: &[Point], out: &mut Parts<Point>) {
         if let Some(&first) = line.first() {
             if self.contains(first) {
-                current.push(first);
+                out.push_point(first);
             }
         }
         for pair in line.windows(2) {
             let (a, b) = (pair[0], pair[1]);
             match (self.contains(a), self.contains(b)) {
-                (true, true) => current.push(b),
+                (true, true) => out.push_point(b),
                 (true, false) => {
-                    current.push(self.crossing(a, b));
-                    parts.push(std::mem::take(&mut current));
+                    out.push_point(self.crossing(a, b));
+                    out.end_part();
                 }
                 (false, true) => {
-                    current.push(self.crossing(a, b));
-                    current.push(b);
+                    out.push_point(self.crossing(a, b));
+                    out.push_point(b);
                 }
                 (false, false) => {}
             }
         }
-        if !current.is_empty() {
-            parts.push(current);
-        }
-        parts
+        out.end_part();
     }
 
     /// One Sutherland–Hodgman step: the open ring clipped to the half-plane.
@@ -176,7 +175,7 @@ mod tests {
     #[test]
     fn a_line_inside_is_returned_whole() {
         let line = [[0.0, 0.0], [100.0, 50.0], [4096.0, 4096.0]];
-        assert_eq!(SQUARE.clip_line(&line), vec![line.to_vec()]);
+        assert_eq!(clip_line(&line), vec![line.to_vec()]);
     }
 
     #[test]
@@ -187,7 +186,7 @@ mod tests {
             [4600.0, 3000.0],
             [-500.0, 3000.0],
         ];
-        let parts = SQUARE.clip_line(&line);
+        let parts = clip_line(&line);
         assert_eq!(
             parts,
             vec![
@@ -200,7 +199,7 @@ mod tests {
     #[test]
     fn a_diagonal_line_is_cut_where_it_crosses_the_border() {
         // y = x / 2 + 100 from x = -1000 to x = 1000: enters at x = -64.
-        let parts = SQUARE.clip_line(&[[-1000.0, -400.0], [1000.0, 600.0]]);
+        let parts = clip_line(&[[-1000.0, -400.0], [1000.0, 600.0]]);
         assert_eq!(parts.len(), 1);
         let [entry, end] = parts[0][..] else {
             panic!("{parts:?}")
@@ -212,8 +211,14 @@ mod tests {
 
     #[test]
     fn a_line_wholly_outside_gives_no_part() {
-        let parts = SQUARE.clip_line(&[[-1000.0, -1000.0], [-100.0, -5000.0]]);
+        let parts = clip_line(&[[-1000.0, -1000.0], [-100.0, -5000.0]]);
         assert!(parts.is_empty(), "{parts:?}");
+    }
+
+    fn clip_line(line: &[Point]) -> Vec<Vec<Point>> {
+        let (mut out, mut spare) = (Parts::default(), Parts::default());
+        SQUARE.clip_line(line, &mut out, &mut spare);
+        out.iter().map(<[Point]>::to_vec).collect()
     }
 
     fn clip_ring(ring: &[Point]) -> Vec<Point> {
@@ -247,7 +252,7 @@ mod tests {
     #[test]
     fn huge_coordinates_clip_to_finite_points_on_the_border() {
         let m = f64::MAX;
-        let parts = SQUARE.clip_line(&[[-m, 2048.0], [m, 2048.0]]);
+        let parts = clip_line(&[[-m, 2048.0], [m, 2048.0]]);
         assert_eq!(parts, vec![vec![[-64.0, 2048.0], [4160.0, 2048.0]]]);
         let ring = clip_ring(&[[-m, -m], [m, -m], [m, m], [-m, m]]);
         assert_eq!(ring.len(), 4);

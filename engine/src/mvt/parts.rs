@@ -37,6 +37,18 @@ impl<P: Copy> Parts<P> {
         self.ends.push(self.points.len());
     }
 
+    /// Appends `point` to the part being built (after the last ended one).
+    pub fn push_point(&mut self, point: P) {
+        self.points.push(point);
+    }
+
+    /// Ends the part being built, if it has any point.
+    pub fn end_part(&mut self) {
+        if self.points.len() > self.ends.last().copied().unwrap_or(0) {
+            self.ends.push(self.points.len());
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -81,6 +93,11 @@ mod tests {
         assert_eq!(parts.point_count(), 5);
         let all: Vec<&[i32]> = parts.iter().collect();
         assert_eq!(all, [&[1, 2, 3][..], &[], &[4, 5]]);
+        parts.push_point(7);
+        parts.end_part();
+        parts.end_part();
+        assert_eq!(parts.len(), 4);
+        assert_eq!(parts.get(3), [7]);
         parts.clear();
         assert_eq!(parts.len(), 0);
         parts.push(&[6]);

@@ -21,12 +21,12 @@ fn round_dedup(points: &[Point], out: &mut Vec<TilePoint>) {
     }
 }
 
-/// The line rounded, without repeated points (§4.3.3.2 forbids zero-length
-/// `LineTo`); `None` when fewer than two distinct points are left.
-pub(super) fn quantise_line(line: &[Point]) -> Option<Vec<TilePoint>> {
-    let mut out = Vec::with_capacity(line.len());
-    round_dedup(line, &mut out);
-    (out.len() >= 2).then_some(out)
+/// The line rounded into `out`, without repeated points (§4.3.3.2 forbids
+/// zero-length `LineTo`); false when fewer than two distinct points are
+/// left.
+pub(super) fn quantise_line(line: &[Point], out: &mut Vec<TilePoint>) -> bool {
+    round_dedup(line, out);
+    out.len() >= 2
 }
 
 /// The open ring rounded into `out`, without repeated points (also across
@@ -91,6 +91,11 @@ pub(super) fn orient(ring: &mut [TilePoint], exterior: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn quantise_line(line: &[Point]) -> Option<Vec<TilePoint>> {
+        let mut out = Vec::new();
+        super::quantise_line(line, &mut out).then_some(out)
+    }
 
     fn quantise_ring(ring: &[Point]) -> Option<Vec<TilePoint>> {
         let mut out = Vec::new();

@@ -22,9 +22,11 @@ impl Simplifier {
     /// `line` simplified: its first and last points, and every point
     /// farther than `tolerance` from the simplified segment that would
     /// otherwise replace it.
-    pub fn line(&mut self, line: &[Point], tolerance: f64) -> Vec<Point> {
+    /// Into `out` (cleared).
+    pub fn line(&mut self, line: &[Point], tolerance: f64, out: &mut Vec<Point>) {
         self.mark(line, tolerance);
-        kept(line, &self.keep).collect()
+        out.clear();
+        out.extend(kept(line, &self.keep));
     }
 
     /// The open ring `ring` simplified as the closed line from its first
@@ -134,7 +136,9 @@ mod tests {
     use super::*;
 
     fn simplify_line(line: &[Point], tolerance: f64) -> Vec<Point> {
-        Simplifier::default().line(line, tolerance)
+        let mut out = Vec::new();
+        Simplifier::default().line(line, tolerance, &mut out);
+        out
     }
 
     fn simplify_ring(ring: &[Point], tolerance: f64) -> Vec<Point> {

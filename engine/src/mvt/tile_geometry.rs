@@ -83,16 +83,16 @@ impl TileFrame {
         (p[0].is_finite() && p[1].is_finite()).then_some(p)
     }
 
-    /// The finite points of `coords` in tile units.
-    fn tile_points(&self, coords: &[Coord<f64>]) -> Vec<Point> {
-        coords.iter().filter_map(|&c| self.tile_point(c)).collect()
+    /// The finite points of `coords` in tile units, into `out` (cleared).
+    fn tile_points(&self, coords: &[Coord<f64>], out: &mut Vec<Point>) {
+        out.clear();
+        out.extend(coords.iter().filter_map(|&c| self.tile_point(c)));
     }
 
     /// The ring `ring` in tile units into `out` (cleared), open (closing
     /// point removed).
     fn tile_ring(&self, ring: &LineString<f64>, out: &mut Vec<Point>) {
-        out.clear();
-        out.extend(ring.0.iter().filter_map(|&c| self.tile_point(c)));
+        self.tile_points(&ring.0, out);
         if out.len() > 1 && out.first() == out.last() {
             out.pop();
         }
@@ -119,10 +119,12 @@ pub(super) struct TileGeometry {
 /// The polygon pipeline's buffers.
 #[derive(Debug, Default, Clone)]
 struct Scratch {
-    /// A ring in tile units, then clipped; `spare` is the clipper's.
+    /// A ring or line in tile units, then clipped; `spare` is the ring
+    /// clipper's, and holds a simplified line part.
     ring: Vec<Point>,
     spare: Vec<Point>,
-    /// A polygon's clipped rings, then simplified, then quantised.
+    /// A polygon's clipped rings, then simplified, then quantised; a
+    /// line's clipped parts (in `clipped`, `simplified` the clipper's).
     clipped: Parts<Point>,
     simplified: Parts<Point>,
     quantised: Parts<TilePoint>,
@@ -196,15 +198,21 @@ impl TileGeometry {
     }
 
     fn add_line(&mut self, coords: &[Coord<f64>], frame: &TileFrame) {
-        let line = frame.tile_points(coords);
-        for part in frame.square.clip_line(&line) {
+        let s = &mut self.scratch;
+        frame.tile_points(coords, &mut s.ring);
+        // The line's parts inside the square, in `clipped`.
+        frame
+            .square
+            .clip_line(&s.ring, &mut s.clipped, &mut s.simplified);
+        for part in s.clipped.iter() {
             let part = if frame.tolerance > 0.0 {
-                self.scratch.simplifier.line(&part, frame.tolerance)
+                s.simplifier.line(part, frame.tolerance, &mut s.spare);
+                &s.spare[..]
             } else {
                 part
             };
-            if let Some(line) = quantise_line(&part) {
-                self.line_commands.line(&line);
+            if quantise_line(part, &mut s.quantised_ring) {
+                self.line_commands.line(&s.quantised_ring);
             }
         }
     }
