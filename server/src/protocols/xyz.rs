@@ -14,7 +14,7 @@ use tuilerie_engine::crs::Crs;
 use tuilerie_engine::encode::encode;
 use tuilerie_engine::raster::RasterLayer;
 use tuilerie_engine::source::LayerSource;
-use tuilerie_engine::tms::TileMatrix;
+use tuilerie_engine::tms::{TileMatrix, TileMatrixSets};
 use tuilerie_engine::vector::VectorLayer;
 use tuilerie_engine::warp::Request;
 use tuilerie_engine::{Encoding, Layer, Tile, TileCoord, TileFormat};
@@ -188,7 +188,7 @@ async fn rendered(
     address: &Address<'_>,
 ) -> Result<Tile, Reply> {
     let not_found = |message: String| Reply::error(StatusCode::NOT_FOUND, message);
-    let key = cache_key(layer, tms_id, address);
+    let key = cache_key(state, layer, tms_id, address);
     // A cached tile passed every check below when it was rendered: look it
     // up before parsing a CRS or transforming the layer's outline.
     let (tile, empty) = match state.rendered.get(&key) {
@@ -227,15 +227,26 @@ async fn rendered(
 }
 
 /// The rendered-tile cache's key of a tile.
-fn cache_key(layer: &Layer, tms_id: &str, address: &Address<'_>) -> TileKey {
+fn cache_key(state: &AppState, layer: &Layer, tms_id: &str, address: &Address<'_>) -> TileKey {
     (
         layer.id.clone(),
         tms_id.to_owned(),
         address.matrix.to_owned(),
-        address.col,
+        canonical_col(&state.tile_matrix_sets, tms_id, address),
         address.row,
         address.format,
     )
+}
+
+/// The column that names the tile at `address`: in a coalesced row (TMS
+/// 2.0 §6.1.5) every column of a tile names it, and they share its cache
+/// entry rather than each render it again.
+fn canonical_col(sets: &TileMatrixSets, tms_id: &str, address: &Address<'_>) -> u32 {
+    let coalesce = sets
+        .get(tms_id)
+        .and_then(|tms| tms.matrix(address.matrix))
+        .map_or(1, |m| m.coalesce(address.row));
+    address.col - address.col % coalesce
 }
 
 /// Where a rendered tile lies: its bbox (easting first) and CRS, its
@@ -287,7 +298,7 @@ async fn generated(
     address: &Address<'_>,
     gzip_ok: bool,
 ) -> Result<Option<Tile>, Reply> {
-    let key = cache_key(layer, tms_id, address);
+    let key = cache_key(state, layer, tms_id, address);
     let hit = match state.rendered.get(&key) {
         Some(hit) => hit,
         None => {
@@ -516,6 +527,27 @@ fn empty_vector_tile(layer: &Layer, settings: &Settings) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_columns_of_a_coalesced_tile_share_one_cache_entry() {
+        let sets = TileMatrixSets::new(Vec::new()).unwrap();
+        let col = |tms: &str, matrix: &str, col, row| {
+            let address = Address {
+                matrix,
+                col,
+                row,
+                format: TileFormat::Png,
+                has_extension: true,
+            };
+            canonical_col(&sets, tms, &address)
+        };
+        // GNOSISGlobalGrid level 2: row 0 coalesces 4 columns, row 1 two.
+        assert_eq!(col("GNOSISGlobalGrid", "2", 7, 0), 4);
+        assert_eq!(col("GNOSISGlobalGrid", "2", 7, 1), 6);
+        assert_eq!(col("GNOSISGlobalGrid", "2", 7, 3), 7);
+        assert_eq!(col("WebMercatorQuad", "2", 3, 0), 3);
+        assert_eq!(col("Nope", "2", 3, 0), 3);
+    }
 
     #[test]
     fn accept_picks_the_preferred_rendered_format() {
