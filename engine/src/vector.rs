@@ -214,11 +214,11 @@ impl VectorLayer {
                 &t.field_indices,
                 t.filter.as_deref(),
                 MAX_FEATURES_PER_TILE,
-                &mut |mut feature| {
+                &mut |feature| {
                     if reprojected {
                         reproject(&mut feature.geometry, &transform);
                     }
-                    layer.add(&feature);
+                    layer.add(feature);
                 },
             )?;
             layers.push(layer);

@@ -39,7 +39,7 @@ pub(super) fn query(
     path: &Path,
     table: &FeatureTable,
     selection: &Selection,
-    visit: &mut dyn FnMut(Feature),
+    visit: &mut dyn FnMut(&mut Feature),
 ) -> Result<()> {
     let Selection {
         bbox,
@@ -100,6 +100,13 @@ pub(super) fn query(
     }
     .map_err(sqlite)?;
     let mut count = 0;
+    // One feature refilled row after row: its attribute vector and the
+    // buffers of its text values are reused.
+    let mut feature = Feature {
+        id: None,
+        geometry: wkb::empty(),
+        values: vec![Value::Null; fields.len()],
+    };
     while let Some(row) = rows.next().map_err(sqlite)? {
         let fid = match row.get_ref(0).map_err(sqlite)? {
             ValueRef::Integer(i) => Some(i),
@@ -118,18 +125,15 @@ pub(super) fn query(
                 limit: max,
             });
         }
-        let mut values = Vec::with_capacity(fields.len());
-        for (k, &i) in fields.iter().enumerate() {
-            let field_type = table.fields[i].field_type;
-            values.push(value(row.get_ref(2 + k).map_err(sqlite)?, field_type));
+        for (k, (&i, slot)) in fields.iter().zip(&mut feature.values).enumerate() {
+            let stored = row.get_ref(2 + k).map_err(sqlite)?;
+            set_value(slot, stored, table.fields[i].field_type);
         }
         count += 1;
-        visit(Feature {
-            // Ids are the integer primary key; negative ones have no u64.
-            id: fid.and_then(|i| u64::try_from(i).ok()),
-            geometry,
-            values,
-        });
+        // Ids are the integer primary key; negative ones have no u64.
+        feature.id = fid.and_then(|i| u64::try_from(i).ok());
+        feature.geometry = geometry;
+        visit(&mut feature);
     }
     Ok(())
 }
@@ -187,6 +191,19 @@ fn geometry_error(path: &Path, table: &FeatureTable, fid: Option<i64>, e: Geomet
             detail: format!("{at}: geometry blob: {detail}"),
         },
     }
+}
+
+/// Puts [`value`] of `stored` in `slot`, reusing the buffer of a text
+/// value already there for a text column's new text.
+fn set_value(slot: &mut Value, stored: ValueRef, declared: FieldType) {
+    if let (Value::String(s), ValueRef::Text(t), FieldType::Text) = (&mut *slot, stored, declared) {
+        if let Ok(text) = std::str::from_utf8(t) {
+            s.clear();
+            s.push_str(text);
+            return;
+        }
+    }
+    *slot = value(stored, declared);
 }
 
 /// Largest integer magnitude an f64 holds exactly.

@@ -268,13 +268,14 @@ impl GeoPackage {
     ) -> Result<Vec<Feature>> {
         let mut out = Vec::new();
         self.for_each_feature(table, bbox, fields, filter, max_features, &mut |f| {
-            out.push(f)
+            out.push(f.clone())
         })?;
         Ok(out)
     }
 
     /// [`Self::features`], handed to `visit` one by one as SQLite reads
-    /// them: a tile of 25 000 polygons never holds them all at once.
+    /// them: a tile of 25 000 polygons never holds them all at once. The
+    /// feature is refilled for the next row: `visit` keeps what it needs.
     pub fn for_each_feature(
         &self,
         table: &FeatureTable,
@@ -282,7 +283,7 @@ impl GeoPackage {
         fields: &[usize],
         filter: Option<&str>,
         max_features: usize,
-        visit: &mut dyn FnMut(Feature),
+        visit: &mut dyn FnMut(&mut Feature),
     ) -> Result<()> {
         let conn = self.pool.get()?;
         let selection = features::Selection {
