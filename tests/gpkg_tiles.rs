@@ -43,21 +43,23 @@ fn points(commands: &[u64]) -> Vec<(i64, i64)> {
     out
 }
 
+/// The protobuf varint at the start of `data`, which moves past it.
+fn varint(data: &mut &[u8]) -> u64 {
+    let mut value = 0;
+    for shift in (0..64).step_by(7) {
+        let byte = data[0];
+        *data = &data[1..];
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            break;
+        }
+    }
+    value
+}
+
 /// Protobuf fields of `data` (MVT 2.1 uses varints and length-delimited
 /// fields only): (field number, varint or bytes).
 fn fields(mut data: &[u8]) -> Vec<(u64, Result<u64, &[u8]>)> {
-    fn varint(data: &mut &[u8]) -> u64 {
-        let mut value = 0;
-        for shift in (0..64).step_by(7) {
-            let byte = data[0];
-            *data = &data[1..];
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte < 0x80 {
-                break;
-            }
-        }
-        value
-    }
     let mut out = Vec::new();
     while !data.is_empty() {
         let key = varint(&mut data);
@@ -109,17 +111,7 @@ fn mvt_layers(tile: &[u8]) -> Vec<MvtLayer> {
 fn fields_packed(mut data: &[u8]) -> Vec<u64> {
     let mut out = Vec::new();
     while !data.is_empty() {
-        let (mut value, mut shift) = (0, 0);
-        loop {
-            let byte = data[0];
-            data = &data[1..];
-            value |= u64::from(byte & 0x7f) << shift;
-            shift += 7;
-            if byte < 0x80 {
-                break;
-            }
-        }
-        out.push(value);
+        out.push(varint(&mut data));
     }
     out
 }
