@@ -131,6 +131,16 @@ enum Order {
     Little,
 }
 
+impl Order {
+    /// The double stored in `b` in this byte order.
+    fn f64(self, b: [u8; 8]) -> f64 {
+        match self {
+            Order::Big => f64::from_be_bytes(b),
+            Order::Little => f64::from_le_bytes(b),
+        }
+    }
+}
+
 /// A geometry's header: byte order, base type code, doubles per point.
 struct Header {
     order: Order,
@@ -168,11 +178,7 @@ impl Reader<'_> {
     }
 
     fn f64(&mut self, order: Order) -> Result<f64> {
-        let b = self.bytes::<8>()?;
-        Ok(match order {
-            Order::Big => f64::from_be_bytes(b),
-            Order::Little => f64::from_le_bytes(b),
-        })
+        Ok(order.f64(self.bytes::<8>()?))
     }
 
     /// A count of elements that take at least `min_bytes` each, checked
@@ -239,13 +245,7 @@ impl Reader<'_> {
         let n = self.count(h.order, stride, "points")?;
         // `count` checked the bytes are there: read them in one slice.
         let end = self.pos + n * stride;
-        let number = |b: &[u8]| {
-            let b: [u8; 8] = b.try_into().expect("8 bytes");
-            match h.order {
-                Order::Big => f64::from_be_bytes(b),
-                Order::Little => f64::from_le_bytes(b),
-            }
-        };
+        let number = |b: &[u8]| h.order.f64(b.try_into().expect("8 bytes"));
         let points = self.data[self.pos..end]
             .chunks_exact(stride)
             .map(|c| Coord {
