@@ -78,25 +78,26 @@ impl<'a> LayerValue<&'a str> {
     }
 
     fn owned(&self) -> LayerValue<String> {
-        match *self {
-            LayerValue::String(s) => LayerValue::String(s.to_owned()),
-            LayerValue::Double(bits) => LayerValue::Double(bits),
-            LayerValue::Uint(u) => LayerValue::Uint(u),
-            LayerValue::Sint(i) => LayerValue::Sint(i),
-            LayerValue::Bool(b) => LayerValue::Bool(b),
+        self.map_string(|s| (*s).to_owned())
+    }
+}
+
+impl<S> LayerValue<S> {
+    /// The same value with its text, if it is one, through `f`.
+    fn map_string<'s, T>(&'s self, f: impl FnOnce(&'s S) -> T) -> LayerValue<T> {
+        match self {
+            LayerValue::String(s) => LayerValue::String(f(s)),
+            LayerValue::Double(bits) => LayerValue::Double(*bits),
+            LayerValue::Uint(u) => LayerValue::Uint(*u),
+            LayerValue::Sint(i) => LayerValue::Sint(*i),
+            LayerValue::Bool(b) => LayerValue::Bool(*b),
         }
     }
 }
 
 impl LayerValue<String> {
     fn key(&self) -> LayerValue<&str> {
-        match self {
-            LayerValue::String(s) => LayerValue::String(s),
-            LayerValue::Double(bits) => LayerValue::Double(*bits),
-            LayerValue::Uint(u) => LayerValue::Uint(*u),
-            LayerValue::Sint(i) => LayerValue::Sint(*i),
-            LayerValue::Bool(b) => LayerValue::Bool(*b),
-        }
+        self.map_string(String::as_str)
     }
 
     /// The encoded `Tile.Value` message.
