@@ -11,9 +11,9 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, Criterion};
 use tuilerie_benches::{generated, tile_bbox};
 use tuilerie_engine::crs::Crs;
-use tuilerie_engine::mvt::{encode_tile, LayerEncoder, TileParams};
+use tuilerie_engine::mvt::{encode_tile, LayerEncoder, MvtOptions, TileParams};
 use tuilerie_engine::source::gpkg::GeoPackage;
-use tuilerie_engine::vector::{MvtOptions, TableSpec, VectorLayer, MAX_FEATURES_PER_TILE};
+use tuilerie_engine::vector::{TableSpec, VectorLayer, MAX_FEATURES_PER_TILE};
 
 /// One tile of each zoom of the load run, in the middle of the data.
 const TILES: [(u8, u32, u32); 3] = [(12, 2103, 1460), (14, 8413, 5841), (16, 33649, 23383)];

@@ -52,9 +52,9 @@ pub struct LayerSpec {
 
 impl LayerSpec {
     /// The encoding of a vector layer made from features.
-    pub fn mvt(&self) -> crate::vector::MvtOptions {
-        let default = crate::vector::MvtOptions::default();
-        crate::vector::MvtOptions {
+    pub fn mvt(&self) -> crate::mvt::MvtOptions {
+        let default = crate::mvt::MvtOptions::default();
+        crate::mvt::MvtOptions {
             extent: self.extent.unwrap_or(default.extent),
             buffer: self.buffer.unwrap_or(default.buffer),
             tolerance: self.simplify.unwrap_or(default.tolerance),

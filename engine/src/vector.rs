@@ -15,9 +15,7 @@ use crate::crs::{Crs, Transform};
 use crate::error::{Error, Result};
 use crate::feature::{Field, FieldType};
 use crate::metadata::{valid_bounds, TileSetMetadata};
-use crate::mvt::{
-    encode_tile, LayerEncoder, TileParams, DEFAULT_BUFFER, DEFAULT_EXTENT, DEFAULT_TOLERANCE,
-};
+use crate::mvt::{encode_tile, LayerEncoder, MvtOptions};
 use crate::source::gpkg::{FeatureTable, GeoPackage};
 use crate::tile::{TileFormat, MAX_ZOOM};
 
@@ -37,38 +35,6 @@ pub struct TableSpec {
     pub filter: Option<String>,
     pub minzoom: Option<u8>,
     pub maxzoom: Option<u8>,
-}
-
-/// How a layer's tiles are encoded (MVT 2.1 §4.1 `extent`): tile units
-/// per side, the margin kept around the tile, and the Douglas–Peucker
-/// tolerance, both in tile units (0: no simplification).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MvtOptions {
-    pub extent: u32,
-    pub buffer: u32,
-    pub tolerance: f64,
-}
-
-impl Default for MvtOptions {
-    fn default() -> Self {
-        MvtOptions {
-            extent: DEFAULT_EXTENT,
-            buffer: DEFAULT_BUFFER,
-            tolerance: DEFAULT_TOLERANCE,
-        }
-    }
-}
-
-impl MvtOptions {
-    /// The params of the tile `bbox`.
-    fn params(&self, bbox: [f64; 4]) -> TileParams {
-        TileParams {
-            bbox,
-            extent: self.extent,
-            buffer: self.buffer,
-            tolerance: self.tolerance,
-        }
-    }
 }
 
 /// One table, served as one MVT layer named after it.

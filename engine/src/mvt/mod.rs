@@ -72,6 +72,38 @@ pub const DEFAULT_BUFFER: u32 = 64;
 /// is 1/8 pixel on a 512-pixel tile and so invisible.
 pub const DEFAULT_TOLERANCE: f64 = 1.0;
 
+/// How a layer's tiles are encoded (MVT 2.1 §4.1 `extent`): tile units
+/// per side, the margin kept around the tile, and the Douglas–Peucker
+/// tolerance, both in tile units (0: no simplification).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MvtOptions {
+    pub extent: u32,
+    pub buffer: u32,
+    pub tolerance: f64,
+}
+
+impl Default for MvtOptions {
+    fn default() -> Self {
+        MvtOptions {
+            extent: DEFAULT_EXTENT,
+            buffer: DEFAULT_BUFFER,
+            tolerance: DEFAULT_TOLERANCE,
+        }
+    }
+}
+
+impl MvtOptions {
+    /// The params of the tile `bbox`.
+    pub fn params(&self, bbox: [f64; 4]) -> TileParams {
+        TileParams {
+            bbox,
+            extent: self.extent,
+            buffer: self.buffer,
+            tolerance: self.tolerance,
+        }
+    }
+}
+
 /// Where a tile is and how finely it is encoded.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TileParams {
@@ -92,12 +124,7 @@ impl TileParams {
     /// Params for the tile `bbox` with the default extent, buffer and
     /// tolerance.
     pub fn new(bbox: [f64; 4]) -> Self {
-        TileParams {
-            bbox,
-            extent: DEFAULT_EXTENT,
-            buffer: DEFAULT_BUFFER,
-            tolerance: DEFAULT_TOLERANCE,
-        }
+        MvtOptions::default().params(bbox)
     }
 
     /// Whether features can be encoded with these params: the bbox is

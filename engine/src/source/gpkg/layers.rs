@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use super::{GeoPackage, PyramidSource, TilePyramid};
 use crate::error::{Error, Result};
+use crate::mvt::MvtOptions;
 use crate::raster::RasterLayer;
 use crate::raster_style::StyleSpec;
 use crate::source::{LayerSource, SourceContext};
-use crate::vector::{MvtOptions, TableSpec, VectorLayer};
+use crate::vector::{TableSpec, VectorLayer};
 
 /// The layers of a GeoPackage, as (table or id, source): the tables named
 /// in `tables` as one vector layer (or, when the one name is a tile
