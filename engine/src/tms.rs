@@ -243,14 +243,21 @@ impl TileMatrix {
         }
         let [ox, oy] = self.origin_xy(northing_first);
         let coalesce = self.coalesce(row);
-        let w = f64::from(self.tile_width) * self.cell_size;
-        let h = f64::from(self.tile_height) * self.cell_size;
+        let (w, h) = self.tile_span();
         let min_x = ox + f64::from(col - col % coalesce) * w;
         let (min_y, max_y) = match self.corner_of_origin {
             CornerOfOrigin::TopLeft => (oy - f64::from(row + 1) * h, oy - f64::from(row) * h),
             CornerOfOrigin::BottomLeft => (oy + f64::from(row) * h, oy + f64::from(row + 1) * h),
         };
         Some([min_x, min_y, min_x + w * f64::from(coalesce), max_y])
+    }
+
+    /// A (not coalesced) tile's width and height in CRS units.
+    pub fn tile_span(&self) -> (f64, f64) {
+        (
+            f64::from(self.tile_width) * self.cell_size,
+            f64::from(self.tile_height) * self.cell_size,
+        )
     }
 
     /// `pointOfOrigin` easting first.

@@ -407,10 +407,7 @@ fn limits(
             // the CRS's axis order (so from (northing, easting) in
             // EPSG:4326 and EPSG:3035).
             let [ox, oy] = m.origin_xy(tms.northing_first());
-            let (tw, th) = (
-                f64::from(m.tile_width) * m.cell_size,
-                f64::from(m.tile_height) * m.cell_size,
-            );
+            let (tw, th) = m.tile_span();
             // The first tile holding the low edge; the last holding the
             // high edge, an edge on a tile boundary (within a millionth of a
             // tile: the WGS 84 round trip blurs it) belonging to one tile.
