@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use tuilerie_engine::tms::TileMatrixSets;
+
 /// The server's allocator (see server/src/main.rs), for every bench: a
 /// stage that allocates per tile or per feature costs here what it costs
 /// in the server (glibc's allocator maps and faults in a fresh megabyte
@@ -31,18 +33,13 @@ pub fn generated(name: &str, made_by: &str) -> Option<PathBuf> {
     Some(path)
 }
 
-/// Half the side of the WebMercatorQuad square, in metres.
-const HALF: f64 = 20_037_508.342_789_244;
-
 /// The bounds `[min_x, min_y, max_x, max_y]` (EPSG:3857) of the
-/// WebMercatorQuad tile `z/x/y`.
+/// WebMercatorQuad tile `z/x/y`, from the engine's own tile matrix set.
 pub fn tile_bbox(z: u8, x: u32, y: u32) -> [f64; 4] {
-    let size = 2.0 * HALF / 2f64.powi(i32::from(z));
-    let (x, y) = (f64::from(x), f64::from(y));
-    [
-        -HALF + x * size,
-        HALF - (y + 1.0) * size,
-        -HALF + (x + 1.0) * size,
-        HALF - y * size,
-    ]
+    let sets = TileMatrixSets::new(Vec::new()).expect("the registered sets");
+    let web_mercator = sets.get("WebMercatorQuad").expect("WebMercatorQuad");
+    let matrix = web_mercator.matrix(&z.to_string()).expect("a zoom of 0-24");
+    matrix
+        .tile_bounds(x, y, false)
+        .expect("a tile of the matrix")
 }
