@@ -152,6 +152,19 @@ async fn a_coalesced_gnosis_tile_matches_gdal_and_both_its_columns_name_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_cdb1_tile_of_a_negative_level_matches_gdal() {
+    let server = TestServer::start(WEB16, &[]).await;
+    // CDB1GlobalGrid level -2: one-degree tiles of 256 pixels from
+    // (90°, -180°), latitude first; row 43, column 104 is lat 46..47,
+    // lon -76..-75.
+    let r = server.get("/web16/CDB1GlobalGrid/-2/104/43.png").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_like_reference(&r.body, "warp/styled/web_cdb1_-2_104_43.png");
+    let outside = server.get("/web16/CDB1GlobalGrid/-2/360/43.png").await;
+    assert_eq!(outside.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn hillshade_of_a_lambert_93_dsm_matches_gdaldem() {
     let config = r#"
         [[layers]]

@@ -21,6 +21,8 @@ async fn the_list_links_every_registered_set() {
         "UPSAntarcticWGS84Quad",
         "CanadianNAD83_LCC",
         "LAMB93",
+        "GNOSISGlobalGrid",
+        "CDB1GlobalGrid",
     ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
@@ -62,4 +64,47 @@ async fn custom_sets_from_the_config_are_served_as_given() {
     let served = server.get("/tileMatrixSets/CustomLambert93").await.json();
     let given: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     assert_eq!(served, given);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cdb1_global_grid_is_served_as_the_registry_defines_it() {
+    let server = TestServer::start("", &[]).await;
+    let served = server.get("/tileMatrixSets/CDB1GlobalGrid").await.json();
+    let registry: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("tms/CDB1GlobalGrid.json")).unwrap())
+            .unwrap();
+    for key in ["id", "uri", "crs", "orderedAxes"] {
+        assert_eq!(served[key], registry[key], "{key}");
+    }
+    let (ours, theirs) = (
+        served["tileMatrices"].as_array().unwrap(),
+        registry["tileMatrices"].as_array().unwrap(),
+    );
+    assert_eq!(ours.len(), theirs.len());
+    for (m, r) in ours.iter().zip(theirs) {
+        let id = &r["id"];
+        assert_eq!(&m["id"], id);
+        // Levels -10 to 21, tiles of 1 to 1024 pixels, matrices and
+        // latitude zones exactly; the sizes as the registry prints them
+        // (cell sizes to 4 significant digits from level 10 on).
+        for key in [
+            "cornerOfOrigin",
+            "tileWidth",
+            "tileHeight",
+            "matrixWidth",
+            "matrixHeight",
+            "variableMatrixWidths",
+        ] {
+            assert_eq!(m[key], r[key], "{key} of matrix {id}");
+        }
+        for (key, tolerance) in [("scaleDenominator", 1e-12), ("cellSize", 1e-3)] {
+            let (a, b) = (m[key].as_f64().unwrap(), r[key].as_f64().unwrap());
+            assert!(
+                (a - b).abs() <= tolerance * b,
+                "{key} of matrix {id}: {a} vs {b}"
+            );
+        }
+        let origin: Vec<f64> = serde_json::from_value(m["pointOfOrigin"].clone()).unwrap();
+        assert_eq!(origin, [90.0, -180.0]);
+    }
 }

@@ -4,10 +4,10 @@
 //! The registered quad sets are generated from their defining parameters
 //! (origin, level-0 cell size, level-0 matrix size; each level halves the
 //! cell size and doubles the matrix; GNOSISGlobalGrid's coalesced rows by
-//! their rule), and checked in the tests against the values of the OGC
-//! registry. Irregular sets (the registry's
-//! CanadianNAD83_LCC, IGN's `LAMB93`) list their scale denominators and
-//! matrix sizes as published.
+//! their rule; CDB1GlobalGrid by its levels and latitude zones), and
+//! checked in the tests against the values of the OGC registry. Irregular
+//! sets (the registry's CanadianNAD83_LCC, IGN's `LAMB93`) list their scale
+//! denominators and matrix sizes as published.
 //! Custom sets come from TMS 2.0 JSON files.
 
 use std::collections::BTreeMap;
@@ -346,7 +346,7 @@ fn gnosis_global_grid() -> TileMatrixSet {
 /// The coalesced rows of GNOSISGlobalGrid's level `z`. Each hemisphere
 /// has 2^z rows; counted from its pole, row 0 coalesces by 2^z (one tile
 /// per 90° of longitude) and rows 2^k..2^(k+1) − 1 by 2^(z−k−1), while that
-/// is 2 or more; the southern rows mirror the northern ones.
+/// is 2 or more.
 fn gnosis_coalesced_rows(z: u32) -> Vec<VariableMatrixWidth> {
     let half = 1u32 << z;
     let mut north = Vec::new();
@@ -356,12 +356,75 @@ fn gnosis_coalesced_rows(z: u32) -> Vec<VariableMatrixWidth> {
     for k in 0..z.saturating_sub(1) {
         north.push((1 << (z - k - 1), 1 << k, (1 << (k + 1)) - 1));
     }
+    mirrored_rows(&north, 2 * half)
+}
+
+/// CDB1GlobalGrid (OGC CDB 1.x, TMS 2.0 annex): EPSG:4326 (latitude first)
+/// from (90°, -180°), one tile per degree at levels -10 to 0 (tiles of 1 to
+/// 1024 pixels, cells of 2^-(level+10) degrees), then quad levels 1 to 21
+/// of 1024-pixel tiles; rows coalesce by latitude zone
+/// ([`cdb1_coalesced_rows`]).
+fn cdb1_global_grid() -> TileMatrixSet {
+    let tile_matrices = (-10..=21i32)
+        .map(|level| {
+            let pixels = 1u32 << (level.min(0) + 10);
+            let rows_per_degree = 1u32 << level.max(0);
+            let cell_size = 1.0 / (1u64 << (level + 10)) as f64;
+            TileMatrix {
+                id: level.to_string(),
+                scale_denominator: cell_size * METRES_PER_DEGREE / PIXEL_SIZE_METRES,
+                cell_size,
+                corner_of_origin: CornerOfOrigin::TopLeft,
+                point_of_origin: [90.0, -180.0],
+                tile_width: pixels,
+                tile_height: pixels,
+                matrix_width: 360 * rows_per_degree,
+                matrix_height: 180 * rows_per_degree,
+                variable_matrix_widths: cdb1_coalesced_rows(rows_per_degree),
+            }
+        })
+        .collect();
+    TileMatrixSet {
+        id: "CDB1GlobalGrid".into(),
+        title: Some("CDB 1 Global Grid".into()),
+        uri: Some("http://www.opengis.net/def/tilematrixset/OGC/1.0/CDB1GlobalGrid".into()),
+        crs: epsg(4326),
+        ordered_axes: vec!["Lat".into(), "Lon".into()],
+        well_known_scale_set: None,
+        tile_matrices,
+    }
+}
+
+/// CDB's longitude zones: from each pole, tiles span 12 degrees of
+/// longitude up to 89° of latitude, 6 to 80°, 4 to 75°, 3 to 70° and 2 to
+/// 50°; with `rows_per_degree` rows per degree of latitude.
+fn cdb1_coalesced_rows(rows_per_degree: u32) -> Vec<VariableMatrixWidth> {
+    // (coalesce, degrees from the pole where the zone starts and ends)
+    const ZONES: [(u32, u32, u32); 5] = [
+        (12, 0, 1),
+        (6, 1, 10),
+        (4, 10, 15),
+        (3, 15, 20),
+        (2, 20, 40),
+    ];
+    let north: Vec<_> = ZONES
+        .iter()
+        .map(|&(c, from, to)| (c, from * rows_per_degree, to * rows_per_degree - 1))
+        .collect();
+    mirrored_rows(&north, 180 * rows_per_degree)
+}
+
+/// Coalesced rows `(coalesce, min_tile_row, max_tile_row)` of the northern
+/// hemisphere, counted from the north pole, followed by their mirror image
+/// in the southern one, of a matrix `rows` high.
+fn mirrored_rows(north: &[(u32, u32, u32)], rows: u32) -> Vec<VariableMatrixWidth> {
     let south = north
         .iter()
         .rev()
-        .map(|&(c, min, max)| (c, 2 * half - 1 - max, 2 * half - 1 - min));
-    let north_rows = north.iter().copied();
-    north_rows
+        .map(|&(c, min, max)| (c, rows - 1 - max, rows - 1 - min));
+    north
+        .iter()
+        .copied()
         .chain(south)
         .map(
             |(coalesce, min_tile_row, max_tile_row)| VariableMatrixWidth {
@@ -486,10 +549,9 @@ impl Listed {
 
 /// The sets every server offers: the OGC registry's WebMercatorQuad,
 /// WorldCRS84Quad, WorldMercatorWGS84Quad, GNOSISGlobalGrid,
-/// EuropeanETRS89_LAEAQuad, the 60 UTMnnWGS84Quad, UPSArcticWGS84Quad,
-/// UPSAntarcticWGS84Quad and CanadianNAD83_LCC, plus IGN's LAMB93. (The
-/// registry's CDB1GlobalGrid is left out: its levels below 0 and its zones
-/// are not derived here from a published definition.)
+/// CDB1GlobalGrid, EuropeanETRS89_LAEAQuad, the 60 UTMnnWGS84Quad,
+/// UPSArcticWGS84Quad, UPSAntarcticWGS84Quad and CanadianNAD83_LCC, plus
+/// IGN's LAMB93.
 pub fn registered() -> Vec<TileMatrixSet> {
     let web_mercator = Quad {
         id: "WebMercatorQuad".into(),
@@ -529,6 +591,7 @@ pub fn registered() -> Vec<TileMatrixSet> {
         }
         .build(),
         gnosis_global_grid(),
+        cdb1_global_grid(),
         Quad {
             id: "EuropeanETRS89_LAEAQuad".into(),
             title: "Lambert Azimuthal Equal Area ETRS89 for Europe".into(),
@@ -881,7 +944,7 @@ mod tests {
         );
         assert_eq!(
             TileMatrixSets::new(vec![]).unwrap().iter().count(),
-            5 + 60 + 2 + 1 + 1
+            6 + 60 + 2 + 1 + 1
         );
     }
 
