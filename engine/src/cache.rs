@@ -1,7 +1,8 @@
 //! A least-recently-used cache bounded in bytes rather than in entries, for
-//! parsed directories now and decoded blocks later: memory is what runs out,
-//! and entries vary in size by orders of magnitude.
+//! parsed directories and decoded blocks: memory is what runs out, and
+//! entries vary in size by orders of magnitude.
 
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +23,9 @@ pub struct ByteLru<K: Hash + Eq, V> {
 struct Inner<K: Hash + Eq, V> {
     map: LruCache<K, Arc<V>>,
     bytes: usize,
+    /// Keys being made by [`ByteLru::get_or_insert_with`], each with the
+    /// lock its maker holds until the value is in `map`.
+    pending: HashMap<K, Arc<Mutex<()>>>,
 }
 
 impl<K: Hash + Eq, V: Weighed> ByteLru<K, V> {
@@ -31,6 +35,7 @@ impl<K: Hash + Eq, V: Weighed> ByteLru<K, V> {
             inner: Mutex::new(Inner {
                 map: LruCache::unbounded(),
                 bytes: 0,
+                pending: HashMap::new(),
             }),
             capacity,
         }
@@ -39,6 +44,50 @@ impl<K: Hash + Eq, V: Weighed> ByteLru<K, V> {
     /// The cached value for `key`, marking it most recently used.
     pub fn get(&self, key: &K) -> Option<Arc<V>> {
         self.lock().map.get(key).cloned()
+    }
+
+    /// The cached value for `key`, or the one `make` returns, inserted.
+    /// A key is made once however many threads miss it at the same time:
+    /// the others wait for its maker and take its value (a tile's bands of
+    /// rows, rendered in parallel, mostly need the same blocks at once;
+    /// without this, a third of the blocks decoded under load were decoded
+    /// twice). A waiter makes the value itself when the maker failed, or
+    /// the value was too large to keep.
+    pub fn get_or_insert_with<E>(
+        &self,
+        key: K,
+        make: impl FnOnce() -> Result<V, E>,
+    ) -> Result<Arc<V>, E>
+    where
+        K: Clone,
+    {
+        loop {
+            let turn = {
+                let mut inner = self.lock();
+                if let Some(value) = inner.map.get(&key) {
+                    return Ok(Arc::clone(value));
+                }
+                match inner.pending.get(&key) {
+                    Some(turn) => Arc::clone(turn),
+                    None => {
+                        let turn = Arc::new(Mutex::new(()));
+                        // Held before the key is seen pending; released
+                        // last, after the value is in and the key is no
+                        // longer pending.
+                        let _making = turn.lock().unwrap_or_else(|e| e.into_inner());
+                        inner.pending.insert(key.clone(), Arc::clone(&turn));
+                        drop(inner);
+                        let _pending = Pending {
+                            cache: self,
+                            key: &key,
+                        };
+                        return make().map(|value| self.insert(key.clone(), value));
+                    }
+                }
+            };
+            // Wait for the maker, then look again.
+            drop(turn.lock().unwrap_or_else(|e| e.into_inner()));
+        }
     }
 
     /// Inserts a value and evicts the least recently used ones until the
@@ -68,11 +117,27 @@ impl<K: Hash + Eq, V: Weighed> ByteLru<K, V> {
     pub fn bytes(&self) -> usize {
         self.lock().bytes
     }
+}
 
+impl<K: Hash + Eq, V> ByteLru<K, V> {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner<K, V>> {
         // A panic while holding the lock leaves the map consistent (every
         // mutation above is a single call), so a poisoned lock is still usable.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Takes a key off the pending list when its maker is done, however it
+/// ends (a value, an error or a panic), so waiters never wait on a maker
+/// that is gone.
+struct Pending<'a, K: Hash + Eq, V> {
+    cache: &'a ByteLru<K, V>,
+    key: &'a K,
+}
+
+impl<K: Hash + Eq, V> Drop for Pending<'_, K, V> {
+    fn drop(&mut self) {
+        self.cache.lock().pending.remove(self.key);
     }
 }
 
@@ -112,5 +177,46 @@ mod tests {
         cache.insert(1, vec![0u8; 60]);
         cache.insert(1, vec![0u8; 30]);
         assert_eq!(cache.bytes(), 30);
+    }
+
+    #[test]
+    fn threads_missing_the_same_key_at_once_make_it_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let cache = ByteLru::new(1000);
+        let made = AtomicUsize::new(0);
+        let barrier = std::sync::Barrier::new(8);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    barrier.wait();
+                    let value = cache.get_or_insert_with(7, || {
+                        made.fetch_add(1, Ordering::SeqCst);
+                        // Long enough for every other thread to miss too.
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        Ok::<_, ()>(vec![1u8; 10])
+                    });
+                    assert_eq!(*value.unwrap(), vec![1u8; 10]);
+                });
+            }
+        });
+        assert_eq!(made.load(Ordering::SeqCst), 1);
+        assert_eq!(cache.bytes(), 10);
+    }
+
+    #[test]
+    fn a_failed_or_panicking_maker_leaves_the_key_to_the_next_caller() {
+        let cache = ByteLru::new(1000);
+        assert_eq!(
+            cache.get_or_insert_with(1, || Err("corrupt")),
+            Err("corrupt")
+        );
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cache.get_or_insert_with(1, || -> Result<Vec<u8>, ()> { panic!("decoder bug") })
+        }));
+        assert!(panicked.is_err());
+        // Neither left the key pending: this call makes it, without waiting.
+        let value = cache.get_or_insert_with(1, || Ok::<_, ()>(vec![2u8; 3]));
+        assert_eq!(*value.unwrap(), vec![2u8; 3]);
+        assert!(cache.lock().pending.is_empty());
     }
 }

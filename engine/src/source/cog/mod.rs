@@ -242,11 +242,9 @@ impl Cog {
             what: format!("overview level {level} of {}", self.path.display()),
         })?;
         let key = (self.serial, level as u16, col, row);
-        if let Some(block) = self.ctx.cog_blocks.get(&key) {
-            return Ok(block);
-        }
-        let block = self.decode(l, col, row)?;
-        Ok(self.ctx.cog_blocks.insert(key, block))
+        self.ctx
+            .cog_blocks
+            .get_or_insert_with(key, || self.decode(l, col, row))
     }
 
     /// Block (`col`, `row`) of the mask of `level`: one byte per pixel, 0
@@ -257,11 +255,10 @@ impl Cog {
         };
         // Mask blocks share the cache, apart from the image's by the level key.
         let key = (self.serial, 0x8000 | level as u16, col, row);
-        if let Some(block) = self.ctx.cog_blocks.get(&key) {
-            return Ok(Some(block));
-        }
-        let block = self.decode(mask, col, row)?;
-        Ok(Some(self.ctx.cog_blocks.insert(key, block)))
+        self.ctx
+            .cog_blocks
+            .get_or_insert_with(key, || self.decode(mask, col, row))
+            .map(Some)
     }
 
     /// Block (`col`, `row`) of `level` as a JPEG file, when it is stored

@@ -116,29 +116,27 @@ impl RasterSource for PyramidSource {
             what: format!("level {level} of tile table {:?}", self.pyramid.table),
         })?;
         let key = (self.serial, level as u16, col, row);
-        if let Some(block) = self.ctx.cog_blocks.get(&key) {
-            return Ok(block);
-        }
-        let (w, h) = (m.tile_width as usize, m.tile_height as usize);
-        let data = match self.gpkg.read_tile(&self.pyramid, m.zoom, col, row)? {
-            Some(bytes) => decode_rgba(&bytes, w, h).map_err(|detail| Error::Corrupt {
-                path: self.gpkg.path().to_owned(),
-                format: "GeoPackage",
-                detail: format!(
-                    "tile table {:?}, tile {}/{col}/{row}: {detail}",
-                    self.pyramid.table, m.zoom
-                ),
-            })?,
-            None => vec![0; w * h * 4],
-        };
-        let block = Block {
-            width: w,
-            rows: h,
-            bands: 4,
-            sample_type: SampleType::U8,
-            data,
-        };
-        Ok(self.ctx.cog_blocks.insert(key, block))
+        self.ctx.cog_blocks.get_or_insert_with(key, || {
+            let (w, h) = (m.tile_width as usize, m.tile_height as usize);
+            let data = match self.gpkg.read_tile(&self.pyramid, m.zoom, col, row)? {
+                Some(bytes) => decode_rgba(&bytes, w, h).map_err(|detail| Error::Corrupt {
+                    path: self.gpkg.path().to_owned(),
+                    format: "GeoPackage",
+                    detail: format!(
+                        "tile table {:?}, tile {}/{col}/{row}: {detail}",
+                        self.pyramid.table, m.zoom
+                    ),
+                })?,
+                None => vec![0; w * h * 4],
+            };
+            Ok(Block {
+                width: w,
+                rows: h,
+                bands: 4,
+                sample_type: SampleType::U8,
+                data,
+            })
+        })
     }
 
     fn read_mask_block(&self, _: usize, _: u32, _: u32) -> Result<Option<Arc<Block>>> {

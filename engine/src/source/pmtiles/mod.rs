@@ -162,12 +162,10 @@ impl PmTiles {
     /// A leaf directory, from the shared cache or parsed and cached now.
     fn leaf(&self, entry: &Entry) -> Result<Arc<Directory>> {
         let key = (self.serial, entry.offset);
-        if let Some(dir) = self.ctx.pmtiles_directories.get(&key) {
-            return Ok(dir);
-        }
-        let section = self.section_of(entry, self.header.leaf_directories, "leaf directory")?;
-        let dir = self.read_directory(section)?;
-        Ok(self.ctx.pmtiles_directories.insert(key, dir))
+        self.ctx.pmtiles_directories.get_or_insert_with(key, || {
+            let section = self.section_of(entry, self.header.leaf_directories, "leaf directory")?;
+            self.read_directory(section)
+        })
     }
 
     /// The tile's entry, following leaf directories from the root.
