@@ -702,17 +702,22 @@ impl Sampler<'_> {
             // The kernel is separable: each row's taps are summed with the
             // x weights, then the row with its y weight.
             let total = xs.iter().map(|t| t.1).sum::<f64>() * ys.iter().map(|t| t.1).sum::<f64>();
+            let bands = [*b0, *b1, *b2];
+            let row_bytes = block.width * stride;
             for &(py, wy) in ys {
-                let row = (py - origin.1) as usize * block.width;
-                let mut across = [0f64; 3];
+                let row = &data[(py - origin.1) as usize * row_bytes..];
+                // f32 sums of a handful of bytes: exact enough, and the
+                // three bands fit one vector register.
+                let mut across = [0f32; 3];
                 for &(px, wx) in xs {
-                    let p = &data[(row + (px - origin.0) as usize) * stride..];
-                    across[0] += wx * f64::from(p[*b0]);
-                    across[1] += wx * f64::from(p[*b1]);
-                    across[2] += wx * f64::from(p[*b2]);
+                    let p = &row[(px - origin.0) as usize * stride..][..stride];
+                    let wx = wx as f32;
+                    for (a, &b) in across.iter_mut().zip(&bands) {
+                        *a += wx * f32::from(p[b]);
+                    }
                 }
                 for (s, a) in sum.iter_mut().zip(across) {
-                    *s += wy * a;
+                    *s += wy * f64::from(a);
                 }
             }
             sum[3] = 255.0 * total;
