@@ -469,6 +469,35 @@ impl Sampler<'_> {
         Ok(self.last)
     }
 
+    /// The index in `blocks` and the top-left level pixel of the block
+    /// holding every pixel from (`x0`, `y0`) to (`x1`, `y1`), inside the
+    /// level; `None` when they span blocks. The block used last is tried
+    /// first: neighbouring output pixels mostly stay in it, and it needs
+    /// no division (four per output pixel otherwise).
+    #[inline]
+    fn block_holding(
+        &mut self,
+        (x0, y0): (i64, i64),
+        (x1, y1): (i64, i64),
+    ) -> Result<Option<(usize, (i64, i64))>> {
+        let (bw, bh) = (
+            i64::from(self.shape.block_width),
+            i64::from(self.shape.block_height),
+        );
+        if let Some(((col, row), _)) = self.blocks.get(self.last) {
+            let (ox, oy) = (i64::from(*col) * bw, i64::from(*row) * bh);
+            if x0 >= ox && y0 >= oy && x1 < ox + bw && y1 < oy + bh {
+                return Ok(Some((self.last, (ox, oy))));
+            }
+        }
+        let (col, row) = (x0 / bw, y0 / bh);
+        if col != x1 / bw || row != y1 / bh {
+            return Ok(None);
+        }
+        let index = self.block((col as u32, row as u32))?;
+        Ok(Some((index, (col * bw, row * bh))))
+    }
+
     /// `[v0, v1, v2, alpha]` of pixel (`x`, `y`) of block `index`, or
     /// `None` where it is nodata or transparent.
     #[inline]
@@ -641,17 +670,18 @@ impl Sampler<'_> {
             }
         };
         let l = self.shape;
-        let (bw, bh) = (i64::from(l.block_width), i64::from(l.block_height));
         let (x0, x1, y0, y1) = match (xs.first(), xs.last(), ys.first(), ys.last()) {
             (Some(a), Some(b), Some(c), Some(d)) => (a.0, b.0, c.0, d.0),
             _ => (0, -1, 0, -1),
         };
         let inside = x0 >= 0 && y0 >= 0 && x1 < i64::from(l.width) && y1 < i64::from(l.height);
-        if inside && x0 / bw == x1 / bw && y0 / bh == y1 / bh {
-            // Every tap in one block: find it once.
-            let index = self.block(((x0 / bw) as u32, (y0 / bh) as u32))?;
+        let one_block = match inside {
+            true => self.block_holding((x0, y0), (x1, y1))?,
+            false => None,
+        };
+        if let Some((index, (bx, by))) = one_block {
+            // Every tap in one block: found once.
             if self.blocks[index].1.sample_type == SampleType::U8 {
-                let (bx, by) = ((x0 / bw) * bw, (y0 / bh) * bh);
                 let result = self.kernel_u8(index, &xs, &ys, (bx, by));
                 (self.taps_x, self.taps_y) = (xs, ys);
                 return Ok(result);
@@ -659,7 +689,7 @@ impl Sampler<'_> {
             for &(py, wy) in &ys {
                 for &(px, wx) in &xs {
                     add(
-                        self.read(index, (px % bw) as usize, (py % bh) as usize),
+                        self.read(index, (px - bx) as usize, (py - by) as usize),
                         wy * wx,
                     );
                 }
@@ -759,7 +789,8 @@ fn normalise(sum: [f64; 4], weight: f64, total: f64) -> [f32; 4] {
     if weight.abs() < 1e-9 || weight < 0.5 * total {
         return [0.0; 4];
     }
-    sum.map(|v| (v / weight) as f32)
+    let inverse = 1.0 / weight;
+    sum.map(|v| (v * inverse) as f32)
 }
 
 /// Sample `index` of a block as f32.
