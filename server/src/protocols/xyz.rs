@@ -7,6 +7,7 @@
 use bytes::Bytes;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::StatusCode;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use tuilerie_engine::compression::{decode, gzip, MAX_DECODED_TILE_BYTES};
 
@@ -198,7 +199,7 @@ async fn rendered(
             let (bbox, crs, matrix, _) =
                 locate(state, layer, &covers, tms_id, address).map_err(|r| *r)?;
             let (bytes, empty) =
-                render_job(state, layer, raster, bbox, crs, matrix, address).await?;
+                render_job(state, layer, raster, bbox, crs, matrix, (tms_id, address)).await?;
             let rendered = Rendered {
                 tile: Tile::hashed(bytes, Encoding::Identity),
                 empty,
@@ -314,7 +315,7 @@ async fn generated(
                     (gzip(&tile), Encoding::Gzip)
                 })
             };
-            let (bytes, encoding) = on_cpu_pool(state, layer, address, job).await?;
+            let (bytes, encoding) = on_cpu_pool(state, layer, (tms_id, address), job).await?;
             let empty = bytes.is_empty();
             let rendered = Rendered {
                 tile: Tile::hashed(bytes.into(), encoding),
@@ -337,7 +338,7 @@ async fn render_job(
     bbox: [f64; 4],
     crs: Crs,
     matrix: &TileMatrix,
-    address: &Address<'_>,
+    (tms_id, address): (&str, &Address<'_>),
 ) -> Result<(Bytes, bool), Reply> {
     let (width, height) = (matrix.tile_width, matrix.tile_height);
     let (raster, format) = (Arc::clone(raster), address.format);
@@ -359,7 +360,7 @@ async fn render_job(
         let empty = image.is_empty();
         Ok((encode(&image, format, quality)?.into(), empty))
     };
-    on_cpu_pool(state, layer, address, job).await
+    on_cpu_pool(state, layer, (tms_id, address), job).await
 }
 
 /// The tile decoded for a client that does not accept its stored encoding,
@@ -373,7 +374,7 @@ async fn decoded(
 ) -> Result<Reply, Reply> {
     let (data, encoding, path) = (tile.data.clone(), tile.encoding, layer.path.clone());
     let job = move || decode(encoding, &data, MAX_DECODED_TILE_BYTES, &path, "tile");
-    let data = on_cpu_pool(state, layer, address, job).await?;
+    let data = on_cpu_pool(state, layer, (XYZ_SET, address), job).await?;
     Ok(Reply::new(
         StatusCode::OK,
         layer.metadata.format.mime_type(),
@@ -386,10 +387,17 @@ async fn decoded(
 async fn on_cpu_pool<T: Send + 'static>(
     state: &AppState,
     layer: &Layer,
-    address: &Address<'_>,
+    (tms_id, address): (&str, &Address<'_>),
     job: impl FnOnce() -> tuilerie_engine::Result<T> + Send + 'static,
 ) -> Result<T, Reply> {
-    match state.cpu.run(job).await {
+    // Jobs of a kind cost about the same: one layer's tiles of one matrix
+    // in one format.
+    let kind = {
+        let mut hasher = std::hash::DefaultHasher::new();
+        (&layer.id, tms_id, address.matrix, address.format).hash(&mut hasher);
+        hasher.finish()
+    };
+    match state.cpu.run(kind, job).await {
         Ok(Some(Ok(value))) => Ok(value),
         Ok(Some(Err(e))) => Err(Reply::from_engine(&e, &layer.id)),
         Ok(None) => {
