@@ -50,7 +50,8 @@ enum GeomType {
 
 /// A layer value as it is deduplicated and written: by protobuf type and
 /// exact bits, so `1`, `1.0` and `true` stay three values, and `0.0` and
-/// `-0.0` two. `S` is `String` in the layer and `&str` to look one up.
+/// `-0.0` two. `S` is a [`Span`] of the layer's text as stored, and `&str`
+/// to look one up or write it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum LayerValue<S> {
     String(S),
@@ -77,10 +78,32 @@ impl<'a> LayerValue<&'a str> {
         })
     }
 
-    fn owned(&self) -> LayerValue<String> {
-        self.map_string(|s| (*s).to_owned())
+    /// The value to store, its text appended to `strings`.
+    fn store(&self, strings: &mut String) -> LayerValue<Span> {
+        self.map_string(|s| {
+            let start = strings.len();
+            strings.push_str(s);
+            (start, strings.len())
+        })
+    }
+
+    /// Writes the `Tile.Value` message into `out`.
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            LayerValue::String(s) => write_bytes(out, value_field::STRING, s.as_bytes()),
+            LayerValue::Double(bits) => {
+                write_double(out, value_field::DOUBLE, f64::from_bits(*bits))
+            }
+            LayerValue::Uint(u) => write_uint(out, value_field::UINT, *u),
+            LayerValue::Sint(i) => write_sint(out, value_field::SINT, *i),
+            LayerValue::Bool(b) => write_uint(out, value_field::BOOL, u64::from(*b)),
+        }
     }
 }
+
+/// Where a stored value's text lies in the layer's `strings`: one buffer
+/// for all of them rather than an allocation per value.
+type Span = (usize, usize);
 
 impl<S> LayerValue<S> {
     /// The same value with its text, if it is one, through `f`.
@@ -95,24 +118,10 @@ impl<S> LayerValue<S> {
     }
 }
 
-impl LayerValue<String> {
-    fn key(&self) -> LayerValue<&str> {
-        self.map_string(String::as_str)
-    }
-
-    /// The encoded `Tile.Value` message.
-    fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        match self {
-            LayerValue::String(s) => write_bytes(&mut out, value_field::STRING, s.as_bytes()),
-            LayerValue::Double(bits) => {
-                write_double(&mut out, value_field::DOUBLE, f64::from_bits(*bits))
-            }
-            LayerValue::Uint(u) => write_uint(&mut out, value_field::UINT, *u),
-            LayerValue::Sint(i) => write_sint(&mut out, value_field::SINT, *i),
-            LayerValue::Bool(b) => write_uint(&mut out, value_field::BOOL, u64::from(*b)),
-        }
-        out
+impl LayerValue<Span> {
+    /// The stored value with its text from `strings`.
+    fn text<'s>(&self, strings: &'s str) -> LayerValue<&'s str> {
+        self.map_string(|&(start, end)| &strings[start..end])
     }
 }
 
@@ -137,12 +146,16 @@ pub struct LayerEncoder {
     field_keys: Vec<Option<u32>>,
     keys: Vec<String>,
     key_indices: HashMap<String, u32>,
-    values: Vec<LayerValue<String>>,
-    /// Indices into `values`, found by the value itself (a `&str` for a
-    /// string: nothing is copied for a value seen before). FxHash: this
-    /// lookup runs per attribute of every feature, and SipHash's flood
-    /// resistance buys nothing on a tile's own values.
-    value_indices: HashTable<u32>,
+    values: Vec<LayerValue<Span>>,
+    /// The text of every string value, end to end.
+    strings: String,
+    /// Indices into `values` with their value's hash, found by the value
+    /// itself (a `&str` for a string: nothing is copied for a value seen
+    /// before). FxHash: this lookup runs per attribute of every feature,
+    /// and SipHash's flood resistance buys nothing on a tile's own values.
+    /// The hash is kept so that growing the table (a dense tile has a
+    /// hundred thousand values) does not hash every value again.
+    value_indices: HashTable<(u64, u32)>,
     /// Encoded `features` fields, concatenated.
     features: Vec<u8>,
     feature_count: usize,
@@ -166,6 +179,7 @@ impl LayerEncoder {
             keys: Vec::new(),
             key_indices: HashMap::new(),
             values: Vec::new(),
+            strings: String::new(),
             value_indices: HashTable::with_capacity(VALUES_RESERVED),
             features: Vec::new(),
             feature_count: 0,
@@ -244,18 +258,17 @@ impl LayerEncoder {
     /// The index of `value` in the layer's values, adding it on first use.
     fn value_index(&mut self, value: LayerValue<&str>) -> u32 {
         let hash = FxBuildHasher.hash_one(&value);
-        let values = &mut self.values;
+        let (values, strings) = (&mut self.values, &mut self.strings);
         let found = self
             .value_indices
-            .find(hash, |&i| values[i as usize].key() == value);
-        if let Some(&index) = found {
+            .find(hash, |&(_, i)| values[i as usize].text(strings) == value);
+        if let Some(&(_, index)) = found {
             return index;
         }
         let index = values.len() as u32;
-        values.push(value.owned());
-        self.value_indices.insert_unique(hash, index, |&i| {
-            FxBuildHasher.hash_one(values[i as usize].key())
-        });
+        values.push(value.store(strings));
+        self.value_indices
+            .insert_unique(hash, (hash, index), |&(hash, _)| hash);
         index
     }
 
@@ -302,8 +315,11 @@ impl LayerEncoder {
         for key in &self.keys {
             write_bytes(&mut out, layer_field::KEYS, key.as_bytes());
         }
+        let mut message = Vec::new();
         for value in &self.values {
-            write_bytes(&mut out, layer_field::VALUES, &value.encode());
+            message.clear();
+            value.text(&self.strings).encode(&mut message);
+            write_bytes(&mut out, layer_field::VALUES, &message);
         }
         write_uint(&mut out, layer_field::EXTENT, u64::from(self.extent));
         out
