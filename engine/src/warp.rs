@@ -638,11 +638,7 @@ impl Sampler<'_> {
             }
             // Nearest and mode never reach the kernel: bilinear taps.
             Resampling::Bilinear | Resampling::Nearest | Resampling::Mode => {
-                // The weight is positive exactly for the pixel centres
-                // strictly within `scale` of `c`: from the first after
-                // c - scale to the last before c + scale, no test per tap.
-                let (first, last) = (floor(c - 0.5 - scale) + 1, ceil(c - 0.5 + scale) - 1);
-                out.extend((first..=last).map(|p| (p, 1.0 - distance(p))));
+                out.extend(bilinear_taps(c, scale, inverse));
             }
         }
     }
@@ -652,12 +648,27 @@ impl Sampler<'_> {
     /// the valid ones carry less than half the kernel's weight, as GDAL
     /// decides at nodata edges.
     fn kernel(&mut self, col: f64, row: f64, method: Resampling) -> Result<[f32; 4]> {
+        let (sx, sy) = self.radius;
+        if method == Resampling::Bilinear && sx <= 2.0 && sy <= 2.0 {
+            // Reducing by up to 2 (the usual case between two overview
+            // levels): at most 4 taps per axis, kept on the stack.
+            let xs = SmallTaps::of(bilinear_taps(col, sx, self.inverse_radius.0));
+            let ys = SmallTaps::of(bilinear_taps(row, sy, self.inverse_radius.1));
+            return self.kernel_over(xs.as_slice(), ys.as_slice());
+        }
         let (mut xs, mut ys) = (
             std::mem::take(&mut self.taps_x),
             std::mem::take(&mut self.taps_y),
         );
-        Self::taps(method, col, self.radius.0, self.inverse_radius.0, &mut xs);
-        Self::taps(method, row, self.radius.1, self.inverse_radius.1, &mut ys);
+        Self::taps(method, col, sx, self.inverse_radius.0, &mut xs);
+        Self::taps(method, row, sy, self.inverse_radius.1, &mut ys);
+        let result = self.kernel_over(&xs, &ys);
+        (self.taps_x, self.taps_y) = (xs, ys);
+        result
+    }
+
+    /// The kernel over taps `xs` × `ys` (level pixel, weight).
+    fn kernel_over(&mut self, xs: &[(i64, f64)], ys: &[(i64, f64)]) -> Result<[f32; 4]> {
         let mut sum = [0f64; 4];
         let (mut weight, mut total) = (0.0, 0.0);
         let mut add = |p: Option<[f32; 4]>, w: f64| {
@@ -682,12 +693,10 @@ impl Sampler<'_> {
         if let Some((index, (bx, by))) = one_block {
             // Every tap in one block: found once.
             if self.blocks[index].1.sample_type == SampleType::U8 {
-                let result = self.kernel_u8(index, &xs, &ys, (bx, by));
-                (self.taps_x, self.taps_y) = (xs, ys);
-                return Ok(result);
+                return Ok(self.kernel_u8(index, xs, ys, (bx, by)));
             }
-            for &(py, wy) in &ys {
-                for &(px, wx) in &xs {
+            for &(py, wy) in ys {
+                for &(px, wx) in xs {
                     add(
                         self.read(index, (px - bx) as usize, (py - by) as usize),
                         wy * wx,
@@ -695,13 +704,12 @@ impl Sampler<'_> {
                 }
             }
         } else {
-            for &(py, wy) in &ys {
-                for &(px, wx) in &xs {
+            for &(py, wy) in ys {
+                for &(px, wx) in xs {
                     add(self.pixel(px, py)?, wy * wx);
                 }
             }
         }
-        (self.taps_x, self.taps_y) = (xs, ys);
         Ok(normalise(sum, weight, total))
     }
 
@@ -780,6 +788,39 @@ impl Sampler<'_> {
             }
         }
         normalise(sum, weight, total)
+    }
+}
+
+/// Bilinear taps along one axis (see [`Sampler::taps`]): the weight is
+/// positive exactly for the pixel centres strictly within `scale` of `c`,
+/// from the first after c - scale to the last before c + scale (at most
+/// 2·scale + 1 of them), no test per tap.
+fn bilinear_taps(c: f64, scale: f64, inverse: f64) -> impl Iterator<Item = (i64, f64)> {
+    let (first, last) = (floor(c - 0.5 - scale) + 1, ceil(c - 0.5 + scale) - 1);
+    (first..=last).map(move |p| (p, 1.0 - ((p as f64 + 0.5 - c) * inverse).abs()))
+}
+
+/// Up to four kernel taps on the stack: a kernel of radius 2 or less.
+struct SmallTaps {
+    taps: [(i64, f64); 4],
+    len: usize,
+}
+
+impl SmallTaps {
+    fn of(taps: impl Iterator<Item = (i64, f64)>) -> Self {
+        let mut small = SmallTaps {
+            taps: [(0, 0.0); 4],
+            len: 0,
+        };
+        for (slot, tap) in small.taps.iter_mut().zip(taps) {
+            *slot = tap;
+            small.len += 1;
+        }
+        small
+    }
+
+    fn as_slice(&self) -> &[(i64, f64)] {
+        &self.taps[..self.len]
     }
 }
 
