@@ -7,8 +7,8 @@
 //! needs no bridge back to the reactor, and rayon stays free for parallelism
 //! inside a job (warping a tile by rows).
 //!
-//! Jobs of a kind that recently took less than [`IN_PLACE_BELOW`] run in
-//! place instead, on the reactor thread that asked: handing a job to a
+//! Jobs that never wait on another thread, of a kind that all recently
+//! took less than [`IN_PLACE_BELOW`], run in place instead, on the reactor thread that asked: handing a job to a
 //! blocking thread and back costs two wake-ups and context switches, a
 //! seventh of a small vector tile's CPU time (0.25 → 0.22 ms at z16).
 
@@ -28,8 +28,8 @@ pub const DEFAULT_MAX_JOBS: usize = 64;
 #[derive(Debug)]
 pub struct Overloaded;
 
-/// A job kind whose runs average less than this runs in place: it blocks
-/// its reactor thread for less than a small tile takes to send.
+/// A job kind whose recent runs all took less than this runs in place: it
+/// blocks its reactor thread for less than a small tile takes to send.
 pub const IN_PLACE_BELOW: Duration = Duration::from_micros(500);
 
 /// Runs CPU-bound jobs off the reactor with a bound on jobs in flight.
@@ -38,9 +38,13 @@ pub struct CpuPool {
     costs: Arc<Costs>,
 }
 
-/// The recent run time of each kind of job, in seconds: an exponential
-/// moving average over about the last eight runs. A kind never run is not
-/// in the map, and its first job goes to a blocking thread.
+/// The recent cost of each kind of job, in seconds: the longest run,
+/// forgotten by an eighth per run since (a slow run keeps its kind on the
+/// blocking threads for about a dozen runs after it: a kind that mixes
+/// cheap and costly jobs, such as stored tiles sent as they are and edge
+/// tiles rendered, would otherwise block the reactor with its costly
+/// ones). A kind never run is not in the map, and its first job goes to a
+/// blocking thread.
 #[derive(Default)]
 struct Costs(Mutex<HashMap<u64, f64>>);
 
@@ -54,8 +58,8 @@ impl Costs {
     fn record(&self, kind: u64, took: Duration) {
         let took = took.as_secs_f64();
         let mut costs = self.lock();
-        let average = costs.entry(kind).or_insert(took);
-        *average += (took - *average) / 8.0;
+        let cost = costs.entry(kind).or_insert(took);
+        *cost = took.max(*cost * 7.0 / 8.0);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, f64>> {
@@ -64,11 +68,14 @@ impl Costs {
     }
 }
 
-/// Runs `job`, timed into `costs` under `kind`; `None` if it panicked.
-fn timed<T>(costs: &Costs, kind: u64, job: impl FnOnce() -> T) -> Option<T> {
+/// Runs `job`, timed into `costs` under its `kind` if it has one; `None`
+/// if it panicked.
+fn timed<T>(costs: &Costs, kind: Option<u64>, job: impl FnOnce() -> T) -> Option<T> {
     let start = Instant::now();
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(job)).ok();
-    costs.record(kind, start.elapsed());
+    if let Some(kind) = kind {
+        costs.record(kind, start.elapsed());
+    }
     outcome
 }
 
@@ -80,17 +87,17 @@ impl CpuPool {
         }
     }
 
-    /// Runs `job`, of the caller's `kind` (jobs of a kind cost about the
-    /// same: a layer's tiles at one zoom in one format): in place when the
-    /// kind is cheap, otherwise on a blocking thread, or refuses at once
-    /// when `max_jobs` are already there. A panicking job is reported as
-    /// a failure of that request only.
+    /// Runs `job`: in place when the caller gives its `kind` (jobs of a
+    /// kind cost about the same; a job given one must never wait on
+    /// another thread) and the kind is cheap, otherwise on a blocking
+    /// thread, or refuses at once when `max_jobs` are already there. A
+    /// panicking job is reported as a failure of that request only.
     pub async fn run<T: Send + 'static>(
         &self,
-        kind: u64,
+        kind: Option<u64>,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<Option<T>, Overloaded> {
-        if self.costs.cheap(kind) {
+        if kind.is_some_and(|kind| self.costs.cheap(kind)) {
             return Ok(timed(&self.costs, kind, job));
         }
         let slot = Arc::clone(&self.slots)
@@ -110,11 +117,11 @@ impl CpuPool {
 mod tests {
     use super::*;
 
-    const SLOW: u64 = 1;
-    const CHEAP: u64 = 2;
+    const SLOW: Option<u64> = Some(1);
+    const CHEAP: Option<u64> = Some(2);
 
     /// Runs a job of `kind` that sleeps `ms`; whether it ran on this thread.
-    async fn in_place(pool: &CpuPool, kind: u64, ms: u64) -> bool {
+    async fn in_place(pool: &CpuPool, kind: Option<u64>, ms: u64) -> bool {
         let caller = std::thread::current().id();
         let ran_on = pool
             .run(kind, move || {
@@ -133,17 +140,19 @@ mod tests {
         // Unknown kinds go to a blocking thread.
         assert!(!in_place(&pool, CHEAP, 0).await);
         assert!(in_place(&pool, CHEAP, 0).await);
+        // Jobs without a kind (they may wait on other threads) never do.
+        assert!(!in_place(&pool, None, 0).await);
+        assert!(!in_place(&pool, None, 0).await);
         assert!(!in_place(&pool, SLOW, 2).await);
         assert!(
             !in_place(&pool, SLOW, 0).await,
             "one cheap run is not enough"
         );
-        // A cheap kind whose jobs start taking 2 ms is back on the pool
-        // within a few runs.
-        let mut runs = 0;
-        while in_place(&pool, CHEAP, 2).await {
-            runs += 1;
-            assert!(runs < 5, "still in place after {runs} slow runs");
+        // A cheap kind with one job taking 2 ms is back on the pool at
+        // once, and stays there for a while.
+        assert!(in_place(&pool, CHEAP, 2).await);
+        for _ in 0..8 {
+            assert!(!in_place(&pool, CHEAP, 0).await);
         }
         // A panic in place fails only its own request.
         let pool = CpuPool::new(1);

@@ -199,7 +199,7 @@ async fn rendered(
             let (bbox, crs, matrix, _) =
                 locate(state, layer, &covers, tms_id, address).map_err(|r| *r)?;
             let (bytes, empty) =
-                render_job(state, layer, raster, bbox, crs, matrix, (tms_id, address)).await?;
+                render_job(state, layer, raster, bbox, crs, matrix, address).await?;
             let rendered = Rendered {
                 tile: Tile::hashed(bytes, Encoding::Identity),
                 empty,
@@ -315,7 +315,8 @@ async fn generated(
                     (gzip(&tile), Encoding::Gzip)
                 })
             };
-            let (bytes, encoding) = on_cpu_pool(state, layer, (tms_id, address), job).await?;
+            let kind = Some(in_place_kind(layer, tms_id, address));
+            let (bytes, encoding) = on_cpu_pool(state, layer, address, kind, job).await?;
             let empty = bytes.is_empty();
             let rendered = Rendered {
                 tile: Tile::hashed(bytes.into(), encoding),
@@ -338,7 +339,7 @@ async fn render_job(
     bbox: [f64; 4],
     crs: Crs,
     matrix: &TileMatrix,
-    (tms_id, address): (&str, &Address<'_>),
+    address: &Address<'_>,
 ) -> Result<(Bytes, bool), Reply> {
     let (width, height) = (matrix.tile_width, matrix.tile_height);
     let (raster, format) = (Arc::clone(raster), address.format);
@@ -360,7 +361,7 @@ async fn render_job(
         let empty = image.is_empty();
         Ok((encode(&image, format, quality)?.into(), empty))
     };
-    on_cpu_pool(state, layer, (tms_id, address), job).await
+    on_cpu_pool(state, layer, address, None, job).await
 }
 
 /// The tile decoded for a client that does not accept its stored encoding,
@@ -374,7 +375,8 @@ async fn decoded(
 ) -> Result<Reply, Reply> {
     let (data, encoding, path) = (tile.data.clone(), tile.encoding, layer.path.clone());
     let job = move || decode(encoding, &data, MAX_DECODED_TILE_BYTES, &path, "tile");
-    let data = on_cpu_pool(state, layer, (XYZ_SET, address), job).await?;
+    let kind = Some(in_place_kind(layer, XYZ_SET, address));
+    let data = on_cpu_pool(state, layer, address, kind, job).await?;
     Ok(Reply::new(
         StatusCode::OK,
         layer.metadata.format.mime_type(),
@@ -387,16 +389,10 @@ async fn decoded(
 async fn on_cpu_pool<T: Send + 'static>(
     state: &AppState,
     layer: &Layer,
-    (tms_id, address): (&str, &Address<'_>),
+    address: &Address<'_>,
+    kind: Option<u64>,
     job: impl FnOnce() -> tuilerie_engine::Result<T> + Send + 'static,
 ) -> Result<T, Reply> {
-    // Jobs of a kind cost about the same: one layer's tiles of one matrix
-    // in one format.
-    let kind = {
-        let mut hasher = std::hash::DefaultHasher::new();
-        (&layer.id, tms_id, address.matrix, address.format).hash(&mut hasher);
-        hasher.finish()
-    };
     match state.cpu.run(kind, job).await {
         Ok(Some(Ok(value))) => Ok(value),
         Ok(Some(Err(e))) => Err(Reply::from_engine(&e, &layer.id)),
@@ -409,6 +405,19 @@ async fn on_cpu_pool<T: Send + 'static>(
         }
         Err(Overloaded) => Err(Reply::overloaded()),
     }
+}
+
+/// The kind of a job that may run in place (see `CpuPool::run`): one
+/// layer's tiles of one matrix in one format, which cost about the same.
+/// Only for jobs that never wait on another thread, as cutting a vector
+/// tile or inflating a stored one: a raster job can wait for a block
+/// another thread is decoding, and for its own rayon tasks, and must not
+/// hold a reactor thread meanwhile (tried: p99 of web-optimized JPEG tiles
+/// 8.8 → 15 ms, no CPU saved).
+fn in_place_kind(layer: &Layer, tms_id: &str, address: &Address<'_>) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    (&layer.id, tms_id, address.matrix, address.format).hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Why a tile path names no tile: the status and the message for the client.
