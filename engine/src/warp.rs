@@ -181,18 +181,19 @@ pub fn warp(
                 votes: Vec::new(),
                 counts: FxHashMap::default(),
             };
-            for (pixel, &(col, row)) in out.iter_mut().zip(coords) {
-                if !col.is_finite() {
-                    continue;
+            // One loop per method, each compiled on its own, and the
+            // kernel kept out of line (`Sampler::kernel`): inlined into
+            // one loop with the others, it made the nearest copy of an
+            // aligned tile 8 % slower (warp_256/3857_aligned_bilinear
+            // 1.13 → 1.23 ms).
+            let (s, f) = (&mut sampler, (factor_x, factor_y));
+            match resampling {
+                Resampling::Nearest => sample_each(out, coords, f, s, |s, c, r| s.nearest(c, r)),
+                Resampling::Mode => {
+                    sample_each(out, coords, f, s, |s, c, r| s.mode(c, r, mode_window))
                 }
-                let (col, row) = (col / factor_x, row / factor_y);
-                *pixel = match resampling {
-                    Resampling::Nearest => sampler.nearest(col, row)?,
-                    Resampling::Mode => sampler.mode(col, row, mode_window)?,
-                    method => sampler.kernel(col, row, method)?,
-                };
+                method => sample_each(out, coords, f, s, |s, c, r| s.kernel(c, r, method)),
             }
-            Ok(())
         })?;
     Ok(Warped {
         width: w,
@@ -200,6 +201,24 @@ pub fn warp(
         pixels,
         cell_size: (request.bbox[2] - request.bbox[0]) / w as f64,
     })
+}
+
+/// Fills `out` with `sample` at each of `coords` (full-resolution pixel
+/// coordinates, divided by `factor` into the level's); pixels whose
+/// coordinates are not finite are left as they are.
+fn sample_each<'a>(
+    out: &mut [[f32; 4]],
+    coords: &[(f64, f64)],
+    (factor_x, factor_y): (f64, f64),
+    sampler: &mut Sampler<'a>,
+    mut sample: impl FnMut(&mut Sampler<'a>, f64, f64) -> Result<[f32; 4]>,
+) -> Result<()> {
+    for (pixel, &(col, row)) in out.iter_mut().zip(coords) {
+        if col.is_finite() {
+            *pixel = sample(sampler, col / factor_x, row / factor_y)?;
+        }
+    }
+    Ok(())
 }
 
 /// Full-resolution source pixel coordinates (fractional, pixel corners at
@@ -647,6 +666,7 @@ impl Sampler<'_> {
     /// under it, weights renormalised over the valid ones; no data when
     /// the valid ones carry less than half the kernel's weight, as GDAL
     /// decides at nodata edges.
+    #[inline(never)] // see `warp`: it slows the other methods' loops
     fn kernel(&mut self, col: f64, row: f64, method: Resampling) -> Result<[f32; 4]> {
         let (sx, sy) = self.radius;
         if method == Resampling::Bilinear && sx <= 2.0 && sy <= 2.0 {
