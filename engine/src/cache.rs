@@ -61,6 +61,10 @@ impl<K: Hash + Eq, V: Weighed> ByteLru<K, V> {
     where
         K: Clone,
     {
+        if self.capacity == 0 {
+            // Nothing is kept: waiters would each make it again, in turn.
+            return make().map(Arc::new);
+        }
         loop {
             let turn = {
                 let mut inner = self.lock();
@@ -218,5 +222,30 @@ mod tests {
         let value = cache.get_or_insert_with(1, || Ok::<_, ()>(vec![2u8; 3]));
         assert_eq!(*value.unwrap(), vec![2u8; 3]);
         assert!(cache.lock().pending.is_empty());
+    }
+
+    #[test]
+    fn a_cache_of_no_bytes_makes_every_value_without_waiting() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let cache = ByteLru::new(0);
+        let made = AtomicUsize::new(0);
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    cache
+                        .get_or_insert_with(1, || {
+                            made.fetch_add(1, Ordering::SeqCst);
+                            // Both makers are in here at once, or this
+                            // waits forever (the test would hang).
+                            barrier.wait();
+                            Ok::<_, ()>(vec![0u8; 4])
+                        })
+                        .unwrap();
+                });
+            }
+        });
+        assert_eq!(made.load(Ordering::SeqCst), 2);
+        assert_eq!(cache.bytes(), 0);
     }
 }

@@ -764,8 +764,8 @@ impl Sampler<'_> {
             let row_bytes = block.width * stride;
             for &(py, wy) in ys {
                 let row = &data[(py - origin.1) as usize * row_bytes..];
-                // f32 sums of a handful of bytes: exact enough, and the
-                // three bands fit one vector register.
+                // f32 sums of bytes: exact enough for 8-bit output, and
+                // the three bands fit one vector register.
                 let mut across = [0f32; 3];
                 for &(px, wx) in xs {
                     let p = &row[(px - origin.0) as usize * stride..][..stride];
@@ -832,10 +832,12 @@ impl SmallTaps {
             taps: [(0, 0.0); 4],
             len: 0,
         };
-        for (slot, tap) in small.taps.iter_mut().zip(taps) {
+        let mut taps = taps.into_iter();
+        for (slot, tap) in small.taps.iter_mut().zip(&mut taps) {
             *slot = tap;
             small.len += 1;
         }
+        debug_assert!(taps.next().is_none(), "more than 4 taps");
         small
     }
 

@@ -113,7 +113,7 @@ pub async fn reply(
         }
         reply
     } else {
-        match decoded(state, layer, &address, &tile).await {
+        match decoded(state, layer, (tms, &address), &tile).await {
             Ok(reply) => reply,
             Err(reply) => return reply,
         }
@@ -315,7 +315,7 @@ async fn generated(
                     (gzip(&tile), Encoding::Gzip)
                 })
             };
-            let kind = Some(in_place_kind(layer, tms_id, address));
+            let kind = Some(in_place_kind("cut", layer, tms_id, address));
             let (bytes, encoding) = on_cpu_pool(state, layer, address, kind, job).await?;
             let empty = bytes.is_empty();
             let rendered = Rendered {
@@ -370,12 +370,12 @@ async fn render_job(
 async fn decoded(
     state: &AppState,
     layer: &Layer,
-    address: &Address<'_>,
+    (tms_id, address): (&str, &Address<'_>),
     tile: &Tile,
 ) -> Result<Reply, Reply> {
     let (data, encoding, path) = (tile.data.clone(), tile.encoding, layer.path.clone());
     let job = move || decode(encoding, &data, MAX_DECODED_TILE_BYTES, &path, "tile");
-    let kind = Some(in_place_kind(layer, XYZ_SET, address));
+    let kind = Some(in_place_kind("inflate", layer, tms_id, address));
     let data = on_cpu_pool(state, layer, address, kind, job).await?;
     Ok(Reply::new(
         StatusCode::OK,
@@ -408,15 +408,20 @@ async fn on_cpu_pool<T: Send + 'static>(
 }
 
 /// The kind of a job that may run in place (see `CpuPool::run`): one
-/// layer's tiles of one matrix in one format, which cost about the same.
-/// Only for jobs that never wait on another thread, as cutting a vector
-/// tile or inflating a stored one: a raster job can wait for a block
-/// another thread is decoding, and for its own rayon tasks, and must not
-/// hold a reactor thread meanwhile (tried: p99 of web-optimized JPEG tiles
-/// 8.8 → 15 ms, no CPU saved).
-fn in_place_kind(layer: &Layer, tms_id: &str, address: &Address<'_>) -> u64 {
+/// `job` (cutting a vector tile, inflating a stored one) on one layer's
+/// tiles of one matrix in one format, which cost about the same. Only for
+/// jobs that do not wait on other threads' work: a raster job can wait
+/// for a block another thread is decoding, and for its own rayon tasks,
+/// and must not hold a reactor thread meanwhile (tried: p99 of
+/// web-optimized JPEG tiles 8.8 → 15 ms, no CPU saved). A vector tile
+/// reads a read-only GeoPackage through its own pooled connection; it
+/// would wait only on a writer holding the file's lock, which served
+/// files do not have. (Stored tiles are read on the reactor anyway: a
+/// PMTiles leaf directory another thread is parsing is waited for there,
+/// a fraction of a millisecond.)
+fn in_place_kind(job: &str, layer: &Layer, tms_id: &str, address: &Address<'_>) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
-    (&layer.id, tms_id, address.matrix, address.format).hash(&mut hasher);
+    (job, &layer.id, tms_id, address.matrix, address.format).hash(&mut hasher);
     hasher.finish()
 }
 
