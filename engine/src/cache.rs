@@ -183,27 +183,36 @@ mod tests {
         assert_eq!(cache.bytes(), 30);
     }
 
-    #[test]
-    fn threads_missing_the_same_key_at_once_make_it_once() {
+    /// How many times `threads` threads, started together, made key 1 of
+    /// `cache`, each maker running `inside` before returning its value.
+    fn makers(cache: &ByteLru<i32, Vec<u8>>, threads: usize, inside: impl Fn() + Sync) -> usize {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let cache = ByteLru::new(1000);
         let made = AtomicUsize::new(0);
-        let barrier = std::sync::Barrier::new(8);
+        let start = std::sync::Barrier::new(threads);
         std::thread::scope(|s| {
-            for _ in 0..8 {
+            for _ in 0..threads {
                 s.spawn(|| {
-                    barrier.wait();
-                    let value = cache.get_or_insert_with(7, || {
+                    start.wait();
+                    let value = cache.get_or_insert_with(1, || {
                         made.fetch_add(1, Ordering::SeqCst);
-                        // Long enough for every other thread to miss too.
-                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        inside();
                         Ok::<_, ()>(vec![1u8; 10])
                     });
                     assert_eq!(*value.unwrap(), vec![1u8; 10]);
                 });
             }
         });
-        assert_eq!(made.load(Ordering::SeqCst), 1);
+        made.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn threads_missing_the_same_key_at_once_make_it_once() {
+        let cache = ByteLru::new(1000);
+        // Long enough for every other thread to miss too.
+        let made = makers(&cache, 8, || {
+            std::thread::sleep(std::time::Duration::from_millis(50))
+        });
+        assert_eq!(made, 1);
         assert_eq!(cache.bytes(), 10);
     }
 
@@ -226,26 +235,16 @@ mod tests {
 
     #[test]
     fn a_cache_of_no_bytes_makes_every_value_without_waiting() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
         let cache = ByteLru::new(0);
-        let made = AtomicUsize::new(0);
-        let barrier = std::sync::Barrier::new(2);
-        std::thread::scope(|s| {
-            for _ in 0..2 {
-                s.spawn(|| {
-                    cache
-                        .get_or_insert_with(1, || {
-                            made.fetch_add(1, Ordering::SeqCst);
-                            // Both makers are in here at once, or this
-                            // waits forever (the test would hang).
-                            barrier.wait();
-                            Ok::<_, ()>(vec![0u8; 4])
-                        })
-                        .unwrap();
-                });
-            }
-        });
-        assert_eq!(made.load(Ordering::SeqCst), 2);
+        // Both makers are in here at once, or this waits forever (the test
+        // would hang).
+        let both = std::sync::Barrier::new(2);
+        assert_eq!(
+            makers(&cache, 2, || {
+                both.wait();
+            }),
+            2
+        );
         assert_eq!(cache.bytes(), 0);
     }
 }

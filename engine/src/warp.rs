@@ -706,9 +706,10 @@ impl Sampler<'_> {
             _ => (0, -1, 0, -1),
         };
         let inside = x0 >= 0 && y0 >= 0 && x1 < i64::from(l.width) && y1 < i64::from(l.height);
-        let one_block = match inside {
-            true => self.block_holding((x0, y0), (x1, y1))?,
-            false => None,
+        let one_block = if inside {
+            self.block_holding((x0, y0), (x1, y1))?
+        } else {
+            None
         };
         if let Some((index, (bx, by))) = one_block {
             // Every tap in one block: found once.
@@ -827,12 +828,11 @@ struct SmallTaps {
 }
 
 impl SmallTaps {
-    fn of(taps: impl Iterator<Item = (i64, f64)>) -> Self {
+    fn of(mut taps: impl Iterator<Item = (i64, f64)>) -> Self {
         let mut small = SmallTaps {
             taps: [(0, 0.0); 4],
             len: 0,
         };
-        let mut taps = taps.into_iter();
         for (slot, tap) in small.taps.iter_mut().zip(&mut taps) {
             *slot = tap;
             small.len += 1;

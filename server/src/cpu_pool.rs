@@ -7,10 +7,11 @@
 //! needs no bridge back to the reactor, and rayon stays free for parallelism
 //! inside a job (warping a tile by rows).
 //!
-//! Jobs that never wait on another thread, of a kind that all recently
-//! took less than [`IN_PLACE_BELOW`], run in place instead, on the reactor thread that asked: handing a job to a
-//! blocking thread and back costs two wake-ups and context switches, an
-//! eighth of a small vector tile's CPU time (0.25 → 0.22 ms at z16).
+//! Jobs that never wait on another thread, of a kind whose recent runs all
+//! took less than [`IN_PLACE_BELOW`], run in place instead, on the reactor
+//! thread that asked: handing a job to a blocking thread and back costs two
+//! wake-ups and context switches, an eighth of a small vector tile's CPU
+//! time (0.25 → 0.22 ms at z16).
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -41,11 +42,10 @@ pub struct CpuPool {
 /// The recent cost of each kind of job, in seconds: the longest run,
 /// forgotten by an eighth per run since (a run of 2 ms keeps its kind on
 /// the blocking threads for 11 runs after it, one of 10 ms for 23: a kind
-/// that mixes
-/// cheap and costly jobs, such as stored tiles sent as they are and edge
-/// tiles rendered, would otherwise block the reactor with its costly
-/// ones). A kind never run is not in the map, and its first job goes to a
-/// blocking thread.
+/// that mixes cheap and costly jobs, such as stored tiles sent as they are
+/// and edge tiles rendered, would otherwise block the reactor with its
+/// costly ones). A kind never run is not in the map, and its first job
+/// goes to a blocking thread.
 #[derive(Default)]
 struct Costs(Mutex<HashMap<u64, f64>>);
 
