@@ -8,7 +8,7 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
-use super::pbf::{write_bytes, write_double, write_packed, write_sint, write_uint};
+use super::pbf::{write_bytes, write_double, write_packed, write_sint, write_uint, write_with_len};
 use super::tile_geometry::{TileFrame, TileGeometry};
 use super::TileParams;
 use crate::feature::{Feature, Field, Value};
@@ -154,7 +154,9 @@ pub struct LayerEncoder {
     /// before). FxHash: this lookup runs per attribute of every feature,
     /// and SipHash's flood resistance buys nothing on a tile's own values.
     /// The hash is kept so that growing the table (a dense tile has a
-    /// hundred thousand values) does not hash every value again.
+    /// hundred thousand values) does not hash every value again, and is
+    /// compared first: a lookup then reads a stored value (a random access
+    /// into `values` and `strings`) only when it is almost surely a match.
     value_indices: HashTable<(u64, u32)>,
     /// Encoded `features` fields, concatenated.
     features: Vec<u8>,
@@ -162,7 +164,6 @@ pub struct LayerEncoder {
     /// Buffers reused from feature to feature.
     geometry: TileGeometry,
     tags: Vec<u32>,
-    message: Vec<u8>,
 }
 
 impl LayerEncoder {
@@ -185,7 +186,6 @@ impl LayerEncoder {
             feature_count: 0,
             geometry: TileGeometry::default(),
             tags: Vec::new(),
-            message: Vec::new(),
         }
     }
 
@@ -259,9 +259,9 @@ impl LayerEncoder {
     fn value_index(&mut self, value: LayerValue<&str>) -> u32 {
         let hash = FxBuildHasher.hash_one(&value);
         let (values, strings) = (&mut self.values, &mut self.strings);
-        let found = self
-            .value_indices
-            .find(hash, |&(_, i)| values[i as usize].text(strings) == value);
+        let found = self.value_indices.find(hash, |&(h, i)| {
+            h == hash && values[i as usize].text(strings) == value
+        });
         if let Some(&(_, index)) = found {
             return index;
         }
@@ -293,35 +293,39 @@ impl LayerEncoder {
     }
 
     fn write_feature(&mut self, id: Option<u64>, tags: &[u32], kind: GeomType, geometry: &[u32]) {
-        let mut message = std::mem::take(&mut self.message);
-        message.clear();
-        if let Some(id) = id {
-            write_uint(&mut message, feature_field::ID, id);
-        }
-        write_packed(&mut message, feature_field::TAGS, tags);
-        write_uint(&mut message, feature_field::TYPE, kind as u64);
-        write_packed(&mut message, feature_field::GEOMETRY, geometry);
-        write_bytes(&mut self.features, layer_field::FEATURES, &message);
-        self.message = message;
+        // Tags and commands take a byte or two each.
+        let len_hint = 16 + tags.len() + 2 * geometry.len();
+        write_with_len(&mut self.features, layer_field::FEATURES, len_hint, |out| {
+            if let Some(id) = id {
+                write_uint(out, feature_field::ID, id);
+            }
+            write_packed(out, feature_field::TAGS, tags);
+            write_uint(out, feature_field::TYPE, kind as u64);
+            write_packed(out, feature_field::GEOMETRY, geometry);
+        });
         self.feature_count += 1;
     }
 
-    /// The encoded `Tile.Layer` message.
-    pub(super) fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.features.len() + 64);
-        write_uint(&mut out, layer_field::VERSION, 2);
-        write_bytes(&mut out, layer_field::NAME, self.name.as_bytes());
-        out.extend_from_slice(&self.features);
-        for key in &self.keys {
-            write_bytes(&mut out, layer_field::KEYS, key.as_bytes());
-        }
-        let mut message = Vec::new();
+    /// Appends the layer as field `field` (`Tile.layers`) of `out`.
+    pub(super) fn encode(&self, out: &mut Vec<u8>, field: u32) {
+        // The values first: they are short, and then the length of the
+        // whole layer is known and its features are copied once.
+        let mut values = Vec::new();
         for value in &self.values {
-            message.clear();
-            value.text(&self.strings).encode(&mut message);
-            write_bytes(&mut out, layer_field::VALUES, &message);
+            write_with_len(&mut values, layer_field::VALUES, 1, |out| {
+                value.text(&self.strings).encode(out)
+            });
         }
-        write_uint(&mut out, layer_field::EXTENT, u64::from(self.extent));
-        out
+        let len_hint = 32 + self.name.len() + self.features.len() + values.len();
+        write_with_len(out, field, len_hint, |out| {
+            write_uint(out, layer_field::VERSION, 2);
+            write_bytes(out, layer_field::NAME, self.name.as_bytes());
+            out.extend_from_slice(&self.features);
+            for key in &self.keys {
+                write_bytes(out, layer_field::KEYS, key.as_bytes());
+            }
+            out.extend_from_slice(&values);
+            write_uint(out, layer_field::EXTENT, u64::from(self.extent));
+        });
     }
 }

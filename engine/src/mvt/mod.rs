@@ -144,7 +144,7 @@ pub fn encode_tile(layers: &[LayerEncoder]) -> Vec<u8> {
     const LAYERS: u32 = 3;
     let mut out = Vec::new();
     for layer in layers.iter().filter(|layer| !layer.is_empty()) {
-        pbf::write_bytes(&mut out, LAYERS, &layer.encode());
+        layer.encode(&mut out, LAYERS);
     }
     out
 }

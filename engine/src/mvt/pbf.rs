@@ -26,6 +26,20 @@ pub(super) fn write_varint(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
+/// `value` as a base-128 varint, least significant group first: the bytes
+/// and how many of them are used.
+fn varint_bytes(mut value: u64) -> ([u8; 10], usize) {
+    let mut bytes = [0; 10];
+    let mut len = 0;
+    while value >= 0x80 {
+        bytes[len] = (value as u8 & 0x7f) | 0x80;
+        value >>= 7;
+        len += 1;
+    }
+    bytes[len] = value as u8;
+    (bytes, len + 1)
+}
+
 /// How many bytes [`write_varint`] takes for `value`.
 pub(super) fn varint_len(value: u64) -> usize {
     // One byte per started group of 7 bits, at least one.
@@ -68,29 +82,42 @@ pub(super) fn write_bytes(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
+/// Appends a length-delimited field whose content `write` appends, with
+/// no copy of it: `len_hint` (its expected length) sizes the length
+/// prefix, which is widened afterwards, moving the content, only when the
+/// content turns out longer.
+pub(super) fn write_with_len(
+    out: &mut Vec<u8>,
+    field: u32,
+    len_hint: usize,
+    write: impl FnOnce(&mut Vec<u8>),
+) {
+    write_key(out, field, WireType::Len);
+    let reserved = varint_len(len_hint as u64);
+    let start = out.len();
+    out.resize(start + reserved, 0);
+    write(out);
+    let (prefix, used) = varint_bytes((out.len() - start - reserved) as u64);
+    if used == reserved {
+        out[start..start + used].copy_from_slice(&prefix[..used]);
+    } else {
+        out.splice(start..start + reserved, prefix[..used].iter().copied());
+    }
+}
+
 /// Appends a packed repeated `uint32` field; nothing when `values` is empty
 /// (an empty packed field and an absent one decode the same).
 pub(super) fn write_packed(out: &mut Vec<u8>, field: u32, values: &[u32]) {
     if values.is_empty() {
         return;
     }
-    write_key(out, field, WireType::Len);
-    // Most fields (a feature's tags, a small polygon) are under 128 bytes:
-    // a one-byte length is reserved and widened afterwards if needed, which
-    // spares a sizing pass over the values.
-    let start = out.len();
-    out.push(0);
-    for &v in values {
-        write_varint(out, u64::from(v));
-    }
-    let len = out.len() - start - 1;
-    if len < 0x80 {
-        out[start] = len as u8;
-    } else {
-        let mut prefix = Vec::with_capacity(varint_len(len as u64));
-        write_varint(&mut prefix, len as u64);
-        out.splice(start..=start, prefix);
-    }
+    // Each value takes one byte or more: a sizing pass over the values is
+    // spared for the usual short field.
+    write_with_len(out, field, values.len(), |out| {
+        for &v in values {
+            write_varint(out, u64::from(v));
+        }
+    });
 }
 
 /// A minimal protobuf reader for tests: it panics on malformed input, which
@@ -227,6 +254,28 @@ mod tests {
             packed(bytes),
             values.iter().map(|&v| u64::from(v)).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn a_length_prefix_is_right_whatever_the_hint() {
+        for (hint, len) in [
+            (0, 5),
+            (5, 5),
+            (1000, 5),
+            (1, 200),
+            (200, 200),
+            (1 << 20, 200),
+        ] {
+            let mut out = vec![7];
+            write_with_len(&mut out, 2, hint, |out| {
+                out.extend((0..len).map(|i| i as u8))
+            });
+            let [(2, Payload::Len(bytes))] = fields(&out[1..])[..] else {
+                panic!("hint {hint}, length {len}: {out:?}")
+            };
+            assert_eq!(out[0], 7);
+            assert_eq!(bytes, (0..len).map(|i| i as u8).collect::<Vec<_>>());
+        }
     }
 
     #[test]

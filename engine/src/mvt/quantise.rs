@@ -30,14 +30,15 @@ pub(super) fn quantise_line(line: &[Point], out: &mut Vec<TilePoint>) -> bool {
 }
 
 /// The open ring rounded into `out`, without repeated points (also across
-/// the wrap); false when it has fewer than three points or zero area, which
-/// §4.3.4.4 does not allow.
-fn quantise_ring(ring: &[Point], out: &mut Vec<TilePoint>) -> bool {
+/// the wrap), and twice its area; `None` when it has fewer than three
+/// points or zero area, which §4.3.4.4 does not allow.
+fn quantise_ring(ring: &[Point], out: &mut Vec<TilePoint>) -> Option<i128> {
     round_dedup(ring, out);
     while out.len() > 1 && out.first() == out.last() {
         out.pop();
     }
-    out.len() >= 3 && twice_area(out) != 0
+    let area = twice_area(out);
+    (out.len() >= 3 && area != 0).then_some(area)
 }
 
 /// The polygon `rings` (exterior first) quantised and oriented into `out`
@@ -51,8 +52,8 @@ pub(super) fn quantise_polygon(
     out.clear();
     for (i, r) in rings.iter().enumerate() {
         let exterior = i == 0;
-        if quantise_ring(r, ring) {
-            orient(ring, exterior);
+        if let Some(area) = quantise_ring(r, ring) {
+            orient(ring, area, exterior);
             out.push(ring);
         } else if exterior {
             return false;
@@ -64,6 +65,10 @@ pub(super) fn quantise_polygon(
 /// Twice the signed area of the open ring by the surveyor's formula, in
 /// tile coordinates (y down): positive for a ring that turns clockwise on
 /// screen, which §4.3.4.4 requires of exterior rings.
+///
+/// Quantised points lie in the buffered tile, within ±2³¹ (checked when the
+/// tile frame is built): each cross product fits in an `i64`, and only
+/// their sum needs 128 bits.
 pub(super) fn twice_area(ring: &[TilePoint]) -> i128 {
     let Some(&last) = ring.last() else {
         return 0;
@@ -71,16 +76,16 @@ pub(super) fn twice_area(ring: &[TilePoint]) -> i128 {
     let mut a = last;
     let mut sum = 0i128;
     for &b in ring {
-        sum += i128::from(a[0]) * i128::from(b[1]) - i128::from(b[0]) * i128::from(a[1]);
+        sum += i128::from(a[0] * b[1] - b[0] * a[1]);
         a = b;
     }
     sum
 }
 
-/// Reverses `ring` if needed so that its area is positive (`exterior`) or
-/// negative (interior), keeping its first point first.
-pub(super) fn orient(ring: &mut [TilePoint], exterior: bool) {
-    let area = twice_area(ring);
+/// Reverses `ring`, whose doubled area is `area`, if needed so that its
+/// area is positive (`exterior`) or negative (interior), keeping its first
+/// point first.
+pub(super) fn orient(ring: &mut [TilePoint], area: i128, exterior: bool) {
     if (exterior && area < 0) || (!exterior && area > 0) {
         if let Some(rest) = ring.get_mut(1..) {
             rest.reverse();
@@ -99,7 +104,7 @@ mod tests {
 
     fn quantise_ring(ring: &[Point]) -> Option<Vec<TilePoint>> {
         let mut out = Vec::new();
-        super::quantise_ring(ring, &mut out).then_some(out)
+        super::quantise_ring(ring, &mut out).map(|_| out)
     }
 
     #[test]
@@ -144,6 +149,10 @@ mod tests {
 
     #[test]
     fn orient_reverses_only_when_needed_and_keeps_the_first_point() {
+        let orient = |ring: &mut Vec<TilePoint>, exterior| {
+            let area = twice_area(ring);
+            super::orient(ring, area, exterior);
+        };
         let mut ring = vec![[0, 0], [0, 10], [10, 10], [10, 0]];
         assert!(twice_area(&ring) < 0);
         orient(&mut ring, true);

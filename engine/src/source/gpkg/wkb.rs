@@ -81,25 +81,35 @@ pub(crate) fn bounds(geometry: &Geometry<f64>) -> Option<[f64; 4]> {
     b
 }
 
+/// Whether `geometry` has no coordinate, stopping at the first.
 fn is_empty(geometry: &Geometry<f64>) -> bool {
-    let mut any = false;
-    for_each_coord(geometry, &mut |_| any = true);
-    !any
+    let polygon_empty = |p: &Polygon<f64>| {
+        p.exterior().0.is_empty() && p.interiors().iter().all(|r| r.0.is_empty())
+    };
+    match geometry {
+        Geometry::Point(_) | Geometry::Line(_) | Geometry::Rect(_) | Geometry::Triangle(_) => false,
+        Geometry::LineString(l) => l.0.is_empty(),
+        Geometry::Polygon(p) => polygon_empty(p),
+        Geometry::MultiPoint(m) => m.0.is_empty(),
+        Geometry::MultiLineString(m) => m.0.iter().all(|l| l.0.is_empty()),
+        Geometry::MultiPolygon(m) => m.0.iter().all(polygon_empty),
+        Geometry::GeometryCollection(g) => g.0.iter().all(is_empty),
+    }
 }
 
 fn for_each_coord(geometry: &Geometry<f64>, f: &mut impl FnMut(Coord)) {
-    let rings = |p: &Polygon<f64>| {
+    let polygon = |p: &Polygon<f64>, f: &mut dyn FnMut(Coord)| {
         let rings = std::iter::once(p.exterior()).chain(p.interiors());
-        rings.flat_map(|r| r.0.iter().copied()).collect::<Vec<_>>()
+        rings.flat_map(|r| r.0.iter().copied()).for_each(f);
     };
     match geometry {
         Geometry::Point(p) => f(p.0),
         Geometry::Line(l) => [l.start, l.end].into_iter().for_each(f),
         Geometry::LineString(l) => l.0.iter().copied().for_each(f),
-        Geometry::Polygon(p) => rings(p).into_iter().for_each(f),
+        Geometry::Polygon(p) => polygon(p, f),
         Geometry::MultiPoint(m) => m.0.iter().for_each(|p| f(p.0)),
         Geometry::MultiLineString(m) => m.0.iter().flat_map(|l| &l.0).copied().for_each(f),
-        Geometry::MultiPolygon(m) => m.0.iter().flat_map(rings).for_each(f),
+        Geometry::MultiPolygon(m) => m.0.iter().for_each(|p| polygon(p, f)),
         Geometry::GeometryCollection(g) => g.0.iter().for_each(|g| for_each_coord(g, f)),
         Geometry::Rect(r) => [r.min(), r.max()].into_iter().for_each(f),
         Geometry::Triangle(t) => t.to_array().into_iter().for_each(f),
