@@ -219,6 +219,55 @@ async fn every_table_of_a_geopackage_is_a_layer_with_its_fields_in_tilejson() {
     assert_eq!(failed, ["byte_jpeg", "byte_png", "utm"]);
 }
 
+/// Clients asking for the same tile at once share one cut of it (see the
+/// server's `single_flight`): whichever request cuts it, every client
+/// gets the tile in the encoding it accepts, with or without the
+/// rendered-tile cache.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_requests_for_one_tile_each_get_it_in_their_encoding() {
+    let path = format!("/mtbs_perims/{YNP}");
+    for config in ["", "tile_cache_mib = 0"] {
+        let server = TestServer::start(config, &[sample("gpkg")]).await;
+        let gzip = [("accept-encoding", "gzip")];
+        let get = |gzipped: bool| {
+            let headers: &[(&str, &str)] = if gzipped { &gzip } else { &[] };
+            server.request(hyper::Method::GET, &path, headers)
+        };
+        // The first asks for gzip, so a shared cut is gzip'd for the rest.
+        let (a, b, c, d, e, f) = tokio::join!(
+            get(true),
+            get(false),
+            get(true),
+            get(false),
+            get(false),
+            get(true)
+        );
+        let plain = server.get(&path).await.body;
+        assert!(!plain.is_empty());
+        for (i, (r, gzipped)) in [
+            (a, true),
+            (b, false),
+            (c, true),
+            (d, false),
+            (e, false),
+            (f, true),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            assert_eq!(r.status, StatusCode::OK, "{config:?} request {i}");
+            let encoding = r.header("content-encoding");
+            assert_eq!(
+                encoding,
+                gzipped.then_some("gzip"),
+                "{config:?} request {i}"
+            );
+            let body = if gzipped { gunzip(&r.body) } else { r.body.to_vec() };
+            assert_eq!(body, plain, "{config:?} request {i}");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn vector_tiles_are_gzipped_when_accepted_and_absent_where_no_feature_is() {
     let server = TestServer::start("", &[sample("gpkg")]).await;

@@ -9,6 +9,7 @@ mod protocols;
 mod public_url;
 mod reply;
 mod router;
+mod single_flight;
 mod tile_cache;
 
 use std::net::SocketAddr;
@@ -88,6 +89,8 @@ pub struct AppState {
     pub settings: Settings,
     pub(crate) cpu: CpuPool,
     pub(crate) rendered: tile_cache::TileCache,
+    /// Tiles missing from `rendered` that a request is making.
+    pub(crate) rendering: single_flight::SingleFlight<tile_cache::TileKey, tile_cache::Rendered>,
 }
 
 impl AppState {
@@ -95,6 +98,7 @@ impl AppState {
         AppState {
             cpu: CpuPool::new(settings.max_cpu_jobs),
             rendered: tile_cache::TileCache::new(settings.tile_cache_bytes),
+            rendering: Default::default(),
             catalog,
             tile_matrix_sets,
             settings,

@@ -14,6 +14,7 @@ pub const DEFAULT_TILE_CACHE_BYTES: usize = 64 << 20;
 pub type TileKey = (String, String, String, u32, u32, TileFormat);
 
 /// A rendered, encoded tile and whether it held no data at all.
+#[derive(Clone)]
 pub struct Rendered {
     pub tile: Tile,
     pub empty: bool,

@@ -192,20 +192,23 @@ async fn rendered(
     let key = cache_key(state, layer, tms_id, address);
     // A cached tile passed every check below when it was rendered: look it
     // up before parsing a CRS or transforming the layer's outline.
-    let (tile, empty) = match state.rendered.get(&key) {
-        Some(hit) => (hit.tile.clone(), hit.empty),
+    let Rendered { tile, empty } = match state.rendered.get(&key) {
+        Some(hit) => Rendered::clone(&hit),
         None => {
-            let covers = |crs: &Crs, bbox| raster.intersects(crs, bbox);
-            let (bbox, crs, matrix, _) =
-                locate(state, layer, &covers, tms_id, address).map_err(|r| *r)?;
-            let (bytes, empty) =
-                render_job(state, layer, raster, bbox, crs, matrix, address).await?;
-            let rendered = Rendered {
-                tile: Tile::hashed(bytes, Encoding::Identity),
-                empty,
+            let render = || async {
+                let covers = |crs: &Crs, bbox| raster.intersects(crs, bbox);
+                let (bbox, crs, matrix, _) =
+                    locate(state, layer, &covers, tms_id, address).map_err(|r| *r)?;
+                let (bytes, empty) =
+                    render_job(state, layer, raster, bbox, crs, matrix, address).await?;
+                let rendered = Rendered {
+                    tile: Tile::hashed(bytes, Encoding::Identity),
+                    empty,
+                };
+                state.rendered.insert(key.clone(), rendered.clone());
+                Ok(rendered)
             };
-            let rendered = state.rendered.insert(key, rendered);
-            (rendered.tile.clone(), empty)
+            state.rendering.run(key.clone(), render).await?
         }
     };
     if empty {
@@ -300,32 +303,35 @@ async fn generated(
     gzip_ok: bool,
 ) -> Result<Option<Tile>, Reply> {
     let key = cache_key(state, layer, tms_id, address);
-    let hit = match state.rendered.get(&key) {
-        Some(hit) => hit,
+    let Rendered { tile, empty } = match state.rendered.get(&key) {
+        Some(hit) => Rendered::clone(&hit),
         None => {
-            let (bbox, crs, _, zoom) =
-                locate(state, layer, &|_, _| true, tms_id, address).map_err(|r| *r)?;
-            let zoom = u8::try_from(zoom).unwrap_or(u8::MAX);
-            let vector = Arc::clone(vector);
-            let job = move || {
-                let tile = vector.render(&crs, bbox, zoom)?;
-                Ok(if tile.is_empty() || !gzip_ok {
-                    (tile, Encoding::Identity)
-                } else {
-                    (gzip(&tile), Encoding::Gzip)
-                })
+            let cut = || async {
+                let (bbox, crs, _, zoom) =
+                    locate(state, layer, &|_, _| true, tms_id, address).map_err(|r| *r)?;
+                let zoom = u8::try_from(zoom).unwrap_or(u8::MAX);
+                let vector = Arc::clone(vector);
+                let job = move || {
+                    let tile = vector.render(&crs, bbox, zoom)?;
+                    Ok(if tile.is_empty() || !gzip_ok {
+                        (tile, Encoding::Identity)
+                    } else {
+                        (gzip(&tile), Encoding::Gzip)
+                    })
+                };
+                let kind = Some(in_place_kind("cut", layer, tms_id, address));
+                let (bytes, encoding) = on_cpu_pool(state, layer, address, kind, job).await?;
+                let rendered = Rendered {
+                    empty: bytes.is_empty(),
+                    tile: Tile::hashed(bytes.into(), encoding),
+                };
+                state.rendered.insert(key.clone(), rendered.clone());
+                Ok(rendered)
             };
-            let kind = Some(in_place_kind("cut", layer, tms_id, address));
-            let (bytes, encoding) = on_cpu_pool(state, layer, address, kind, job).await?;
-            let empty = bytes.is_empty();
-            let rendered = Rendered {
-                tile: Tile::hashed(bytes.into(), encoding),
-                empty,
-            };
-            state.rendered.insert(key, rendered)
+            state.rendering.run(key.clone(), cut).await?
         }
     };
-    Ok((!hit.empty).then(|| hit.tile.clone()))
+    Ok((!empty).then_some(tile))
 }
 
 /// One tile on the CPU pool: the stored image when there is one on the
