@@ -46,9 +46,9 @@ impl<K: Hash + Eq + Clone, V: Clone> SingleFlight<K, V> {
         let flight = Flight {
             owner: self,
             key,
-            cell,
+            cell: Some(cell),
         };
-        flight.cell.get_or_try_init(make).await.cloned()
+        flight.cell().get_or_try_init(make).await.cloned()
     }
 
     /// How many keys are being made (for tests).
@@ -66,24 +66,42 @@ impl<K: Hash + Eq + Clone, V: Clone> SingleFlight<K, V> {
 
 /// One call's hold on a key's cell. When dropped (the call returned, or
 /// its future was dropped), the key leaves the pending map once its value
-/// is made or nobody else waits for it, so the map holds only tiles in the
-/// making: a later request then finds the tile in the cache, or makes it
-/// anew if the cache did not keep it.
+/// is made or nobody else holds its cell, so the map holds only tiles in
+/// the making: a later request then finds the tile in the cache, or makes
+/// it anew if the cache did not keep it.
 struct Flight<'a, K: Hash + Eq, V> {
     owner: &'a SingleFlight<K, V>,
     key: K,
-    cell: Arc<OnceCell<V>>,
+    /// Always `Some` until dropped, under the map's lock.
+    cell: Option<Arc<OnceCell<V>>>,
+}
+
+impl<K: Hash + Eq, V> Flight<'_, K, V> {
+    fn cell(&self) -> &OnceCell<V> {
+        self.cell.as_ref().expect("held until dropped")
+    }
 }
 
 impl<K: Hash + Eq, V> Drop for Flight<'_, K, V> {
     fn drop(&mut self) {
         let mut pending = self.owner.pending.lock().unwrap_or_else(|e| e.into_inner());
-        // Other calls take the cell only under this lock: the count cannot
-        // grow while it is held. Two holders: the map and this call.
+        let Some(cell) = self.cell.take() else {
+            return;
+        };
+        let made = cell.initialized();
         let ours = pending
             .get(&self.key)
-            .is_some_and(|cell| Arc::ptr_eq(cell, &self.cell));
-        if ours && (self.cell.initialized() || Arc::strong_count(&self.cell) == 2) {
+            .is_some_and(|held| Arc::ptr_eq(held, &cell));
+        // Our hold ends under the lock, as every other call takes or ends
+        // its own: the count is exact here, and the map's is the last one
+        // when nobody else waits.
+        drop(cell);
+        let unwanted = || {
+            pending
+                .get(&self.key)
+                .is_some_and(|held| Arc::strong_count(held) == 1)
+        };
+        if ours && (made || unwanted()) {
             pending.remove(&self.key);
         }
     }

@@ -84,8 +84,8 @@ pub(super) fn write_bytes(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
 
 /// Appends a length-delimited field whose content `write` appends, with
 /// no copy of it: `len_hint` (its expected length) sizes the length
-/// prefix, which is widened afterwards, moving the content, only when the
-/// content turns out longer.
+/// prefix, which is resized afterwards, moving the content, only when the
+/// real length takes more or fewer bytes than the hint.
 pub(super) fn write_with_len(
     out: &mut Vec<u8>,
     field: u32,

@@ -7,6 +7,7 @@
 use bytes::Bytes;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::StatusCode;
+use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use tuilerie_engine::compression::{decode, gzip, MAX_DECODED_TILE_BYTES};
@@ -192,25 +193,17 @@ async fn rendered(
     let key = cache_key(state, layer, tms_id, address);
     // A cached tile passed every check below when it was rendered: look it
     // up before parsing a CRS or transforming the layer's outline.
-    let Rendered { tile, empty } = match state.rendered.get(&key) {
-        Some(hit) => Rendered::clone(&hit),
-        None => {
-            let render = || async {
-                let covers = |crs: &Crs, bbox| raster.intersects(crs, bbox);
-                let (bbox, crs, matrix, _) =
-                    locate(state, layer, &covers, tms_id, address).map_err(|r| *r)?;
-                let (bytes, empty) =
-                    render_job(state, layer, raster, bbox, crs, matrix, address).await?;
-                let rendered = Rendered {
-                    tile: Tile::hashed(bytes, Encoding::Identity),
-                    empty,
-                };
-                state.rendered.insert(key.clone(), rendered.clone());
-                Ok(rendered)
-            };
-            state.rendering.run(key.clone(), render).await?
-        }
+    let render = || async {
+        let covers = |crs: &Crs, bbox| raster.intersects(crs, bbox);
+        let (bbox, crs, matrix, _) =
+            locate(state, layer, &covers, tms_id, address).map_err(|r| *r)?;
+        let (bytes, empty) = render_job(state, layer, raster, bbox, crs, matrix, address).await?;
+        Ok(Rendered {
+            tile: Tile::hashed(bytes, Encoding::Identity),
+            empty,
+        })
     };
+    let Rendered { tile, empty } = cached_or_made(state, key, render).await?;
     if empty {
         let settings = &state.settings;
         match settings.empty_raster_tiles {
@@ -228,6 +221,30 @@ async fn rendered(
         }
     }
     Ok(tile)
+}
+
+/// The tile of `key` from the rendered-tile cache, or made by `make` and
+/// kept there. However many requests miss it at once, one makes it and the
+/// others share its result (see `single_flight`).
+async fn cached_or_made<F, Fut>(state: &AppState, key: TileKey, make: F) -> Result<Rendered, Reply>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Rendered, Reply>>,
+{
+    let cached = || state.rendered.get(&key).map(|hit| Rendered::clone(&hit));
+    if let Some(hit) = cached() {
+        return Ok(hit);
+    }
+    let flight = async {
+        // Made and cached between the lookup above and this flight.
+        if let Some(hit) = cached() {
+            return Ok(hit);
+        }
+        let rendered = make().await?;
+        state.rendered.insert(key.clone(), rendered.clone());
+        Ok(rendered)
+    };
+    state.rendering.run(key.clone(), || flight).await
 }
 
 /// The rendered-tile cache's key of a tile.
@@ -303,34 +320,27 @@ async fn generated(
     gzip_ok: bool,
 ) -> Result<Option<Tile>, Reply> {
     let key = cache_key(state, layer, tms_id, address);
-    let Rendered { tile, empty } = match state.rendered.get(&key) {
-        Some(hit) => Rendered::clone(&hit),
-        None => {
-            let cut = || async {
-                let (bbox, crs, _, zoom) =
-                    locate(state, layer, &|_, _| true, tms_id, address).map_err(|r| *r)?;
-                let zoom = u8::try_from(zoom).unwrap_or(u8::MAX);
-                let vector = Arc::clone(vector);
-                let job = move || {
-                    let tile = vector.render(&crs, bbox, zoom)?;
-                    Ok(if tile.is_empty() || !gzip_ok {
-                        (tile, Encoding::Identity)
-                    } else {
-                        (gzip(&tile), Encoding::Gzip)
-                    })
-                };
-                let kind = Some(in_place_kind("cut", layer, tms_id, address));
-                let (bytes, encoding) = on_cpu_pool(state, layer, address, kind, job).await?;
-                let rendered = Rendered {
-                    empty: bytes.is_empty(),
-                    tile: Tile::hashed(bytes.into(), encoding),
-                };
-                state.rendered.insert(key.clone(), rendered.clone());
-                Ok(rendered)
-            };
-            state.rendering.run(key.clone(), cut).await?
-        }
+    let cut = || async {
+        let (bbox, crs, _, zoom) =
+            locate(state, layer, &|_, _| true, tms_id, address).map_err(|r| *r)?;
+        let zoom = u8::try_from(zoom).unwrap_or(u8::MAX);
+        let vector = Arc::clone(vector);
+        let job = move || {
+            let tile = vector.render(&crs, bbox, zoom)?;
+            Ok(if tile.is_empty() || !gzip_ok {
+                (tile, Encoding::Identity)
+            } else {
+                (gzip(&tile), Encoding::Gzip)
+            })
+        };
+        let kind = Some(in_place_kind("cut", layer, tms_id, address));
+        let (bytes, encoding) = on_cpu_pool(state, layer, address, kind, job).await?;
+        Ok(Rendered {
+            empty: bytes.is_empty(),
+            tile: Tile::hashed(bytes.into(), encoding),
+        })
     };
+    let Rendered { tile, empty } = cached_or_made(state, key, cut).await?;
     Ok((!empty).then_some(tile))
 }
 
