@@ -89,8 +89,12 @@ pub struct AppState {
     pub settings: Settings,
     pub(crate) cpu: CpuPool,
     pub(crate) rendered: tile_cache::TileCache,
-    /// Tiles missing from `rendered` that a request is making.
-    pub(crate) rendering: single_flight::SingleFlight<tile_cache::TileKey, tile_cache::Rendered>,
+    /// Tiles missing from `rendered` that a request is making, and how
+    /// that went.
+    pub(crate) rendering: single_flight::SingleFlight<
+        tile_cache::TileKey,
+        Result<tile_cache::Rendered, reply::Reply>,
+    >,
 }
 
 impl AppState {

@@ -9,6 +9,7 @@ use hyper::{Response, StatusCode};
 use tuilerie_engine::{Error, ErrorKind};
 
 /// A reply before it becomes a hyper response.
+#[derive(Clone)]
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,

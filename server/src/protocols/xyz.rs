@@ -225,7 +225,10 @@ async fn rendered(
 
 /// The tile of `key` from the rendered-tile cache, or made by `make` and
 /// kept there. However many requests miss it at once, one makes it and the
-/// others share its result (see `single_flight`).
+/// others share its result (see `single_flight`), its error too unless the
+/// CPU pool was full: that is one request's bad luck, and the next waiter
+/// tries; any other error (no such tile, a corrupt source) would come again
+/// for each waiter, one after the other.
 async fn cached_or_made<F, Fut>(state: &AppState, key: TileKey, make: F) -> Result<Rendered, Reply>
 where
     F: FnOnce() -> Fut,
@@ -238,13 +241,18 @@ where
     let flight = async {
         // Made and cached between the lookup above and this flight.
         if let Some(hit) = cached() {
-            return Ok(hit);
+            return Ok(Ok(hit));
         }
-        let rendered = make().await?;
-        state.rendered.insert(key.clone(), rendered.clone());
-        Ok(rendered)
+        match make().await {
+            Ok(rendered) => {
+                state.rendered.insert(key.clone(), rendered.clone());
+                Ok(Ok(rendered))
+            }
+            Err(busy) if busy.status == StatusCode::SERVICE_UNAVAILABLE => Err(busy),
+            Err(reply) => Ok(Err(reply)),
+        }
     };
-    state.rendering.run(key.clone(), || flight).await
+    state.rendering.run(key.clone(), || flight).await?
 }
 
 /// The rendered-tile cache's key of a tile.
