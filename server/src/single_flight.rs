@@ -10,8 +10,9 @@
 //! directly, not through the cache, so it reaches them even when the cache
 //! is disabled or has already evicted it. If the request making the tile
 //! fails, or goes away (a client that pans aborts its tile requests), the
-//! next waiter makes the tile itself; an error is not shared, as it may be
-//! the first request's own (the pool full at that instant).
+//! next waiter makes the tile itself: an `Err` is the maker's own (the tile
+//! routes return the errors every waiter would get as values, to share
+//! them, and keep `Err` for a full CPU pool).
 
 use std::collections::HashMap;
 use std::future::Future;
