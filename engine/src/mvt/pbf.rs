@@ -27,7 +27,9 @@ pub(super) fn write_varint(out: &mut Vec<u8>, mut value: u64) {
 }
 
 /// `value` as a base-128 varint, least significant group first: the bytes
-/// and how many of them are used.
+/// and how many of them are used, for a length prefix written in place.
+/// [`write_varint`] keeps its own loop: going through this array made the
+/// encoder about a third slower.
 fn varint_bytes(mut value: u64) -> ([u8; 10], usize) {
     let mut bytes = [0; 10];
     let mut len = 0;

