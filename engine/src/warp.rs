@@ -192,6 +192,11 @@ pub fn warp(
                 Resampling::Mode => {
                     sample_each(out, coords, f, s, |s, c, r| s.mode(c, r, mode_window))
                 }
+                // The usual case between two overview levels has a loop of
+                // its own (without the general kernel's dispatch).
+                Resampling::Bilinear if radius.0 <= 2.0 && radius.1 <= 2.0 => {
+                    sample_each(out, coords, f, s, |s, c, r| s.small_bilinear(c, r))
+                }
                 method => sample_each(out, coords, f, s, |s, c, r| s.kernel(c, r, method)),
             }
         })?;
@@ -669,13 +674,6 @@ impl Sampler<'_> {
     #[inline(never)] // see `warp`: it slows the other methods' loops
     fn kernel(&mut self, col: f64, row: f64, method: Resampling) -> Result<[f32; 4]> {
         let (sx, sy) = self.radius;
-        if method == Resampling::Bilinear && sx <= 2.0 && sy <= 2.0 {
-            // Reducing by up to 2 (the usual case between two overview
-            // levels): at most 4 taps per axis, kept on the stack.
-            let xs = SmallTaps::of(bilinear_taps(col, sx, self.inverse_radius.0));
-            let ys = SmallTaps::of(bilinear_taps(row, sy, self.inverse_radius.1));
-            return self.kernel_over(xs.as_slice(), ys.as_slice());
-        }
         let (mut xs, mut ys) = (
             std::mem::take(&mut self.taps_x),
             std::mem::take(&mut self.taps_y),
@@ -687,7 +685,17 @@ impl Sampler<'_> {
         result
     }
 
+    /// Bilinear reducing by up to 2 (radius ≤ 2): at most 4 taps per
+    /// axis, kept on the stack.
+    #[inline]
+    fn small_bilinear(&mut self, col: f64, row: f64) -> Result<[f32; 4]> {
+        let xs = SmallTaps::bilinear(col, self.radius.0, self.inverse_radius.0);
+        let ys = SmallTaps::bilinear(row, self.radius.1, self.inverse_radius.1);
+        self.kernel_over(xs.as_slice(), ys.as_slice())
+    }
+
     /// The kernel over taps `xs` × `ys` (level pixel, weight).
+    #[inline]
     fn kernel_over(&mut self, xs: &[(i64, f64)], ys: &[(i64, f64)]) -> Result<[f32; 4]> {
         let mut sum = [0f64; 4];
         let (mut weight, mut total) = (0.0, 0.0);
@@ -755,33 +763,10 @@ impl Sampler<'_> {
             .nodata
             .filter(|v| v.fract() == 0.0 && (0.0..=255.0).contains(v))
             .map(|v| v as u8);
-        let mut sum = [0f64; 4];
         if let ([b0, b1, b2], None, None, None) = (self.bands, mask, nodata, self.alpha) {
-            // Three bands, every tap valid: the tight loop of RGB imagery.
-            // The kernel is separable: each row's taps are summed with the
-            // x weights, then the row with its y weight.
-            let total = xs.iter().map(|t| t.1).sum::<f64>() * ys.iter().map(|t| t.1).sum::<f64>();
-            let bands = [*b0, *b1, *b2];
-            let row_bytes = block.width * stride;
-            for &(py, wy) in ys {
-                let row = &data[(py - origin.1) as usize * row_bytes..];
-                // f32 sums of bytes: exact enough for 8-bit output, and
-                // the three bands fit one vector register.
-                let mut across = [0f32; 3];
-                for &(px, wx) in xs {
-                    let p = &row[(px - origin.0) as usize * stride..][..stride];
-                    let wx = wx as f32;
-                    for (a, &b) in across.iter_mut().zip(&bands) {
-                        *a += wx * f32::from(p[b]);
-                    }
-                }
-                for (s, a) in sum.iter_mut().zip(across) {
-                    *s += wy * f64::from(a);
-                }
-            }
-            sum[3] = 255.0 * total;
-            return normalise(sum, total, total);
+            return rgb_kernel(data, block.width, stride, [*b0, *b1, *b2], xs, ys, origin);
         }
+        let mut sum = [0f64; 4];
         let (mut weight, mut total) = (0.0, 0.0);
         for &(py, wy) in ys {
             let y = (py - origin.1) as usize;
@@ -812,33 +797,110 @@ impl Sampler<'_> {
     }
 }
 
+/// The kernel over taps `xs` × `ys` (level pixel, weight; neither empty)
+/// of three bands `bands` of an 8-bit block `width` pixels wide, pixels
+/// `stride` bytes apart, whose top-left pixel is `origin` in the level,
+/// every tap valid: the tight loop of RGB imagery. The kernel is
+/// separable: each row's taps are summed with the x weights, then the
+/// rows with their y weights; f32 sums of bytes are exact enough for
+/// 8-bit output, and the three bands fit one vector register.
+fn rgb_kernel(
+    data: &[u8],
+    width: usize,
+    stride: usize,
+    bands: [usize; 3],
+    xs: &[(i64, f64)],
+    ys: &[(i64, f64)],
+    origin: (i64, i64),
+) -> [f32; 4] {
+    // Plain RGB compiled on its own: constant offsets, no bounds check
+    // per sample.
+    if stride == 3 && bands[0] == 0 && bands[1] == 1 && bands[2] == 2 {
+        rgb_kernel_of(data, width, 3, [0, 1, 2], xs, ys, origin)
+    } else {
+        rgb_kernel_of(data, width, stride, bands, xs, ys, origin)
+    }
+}
+
+/// [`rgb_kernel`], inlined into each of its calls.
+#[inline(always)]
+fn rgb_kernel_of(
+    data: &[u8],
+    width: usize,
+    stride: usize,
+    bands: [usize; 3],
+    xs: &[(i64, f64)],
+    ys: &[(i64, f64)],
+    origin: (i64, i64),
+) -> [f32; 4] {
+    let first = (xs[0].0 - origin.0) as usize * stride;
+    let span = xs.len() * stride;
+    let (mut sum, mut weight_y) = ([0f32; 3], 0f32);
+    for &(py, wy) in ys {
+        let at = (py - origin.1) as usize * width * stride + first;
+        let mut across = [0f32; 3];
+        for (p, &(_, wx)) in data[at..at + span].chunks_exact(stride).zip(xs) {
+            let wx = wx as f32;
+            for (a, &b) in across.iter_mut().zip(&bands) {
+                *a += wx * f32::from(p[b]);
+            }
+        }
+        let wy = wy as f32;
+        for (s, a) in sum.iter_mut().zip(across) {
+            *s += wy * a;
+        }
+        weight_y += wy;
+    }
+    let inverse = 1.0 / (weight_y * xs.iter().map(|t| t.1 as f32).sum::<f32>());
+    [sum[0] * inverse, sum[1] * inverse, sum[2] * inverse, 255.0]
+}
+
+/// The first and last pixel under a bilinear kernel of radius `scale`
+/// centred at `c`.
+#[inline]
+fn bilinear_span(c: f64, scale: f64) -> (i64, i64) {
+    (floor(c - 0.5 - scale) + 1, ceil(c - 0.5 + scale) - 1)
+}
+
 /// Bilinear taps along one axis (see [`Sampler::taps`]): the weight is
 /// positive exactly for the pixel centres strictly within `scale` of `c`,
 /// from the first after c - scale to the last before c + scale (at most
 /// 2·scale + 1 of them), no test per tap.
 fn bilinear_taps(c: f64, scale: f64, inverse: f64) -> impl Iterator<Item = (i64, f64)> {
-    let (first, last) = (floor(c - 0.5 - scale) + 1, ceil(c - 0.5 + scale) - 1);
-    (first..=last).map(move |p| (p, 1.0 - ((p as f64 + 0.5 - c) * inverse).abs()))
+    let (first, last) = bilinear_span(c, scale);
+    (first..=last).map(move |p| (p, bilinear_weight(p, c, inverse)))
 }
 
-/// Up to four kernel taps on the stack: a kernel of radius 2 or less.
+/// The bilinear weight of pixel `p` for a kernel centred at `c` whose
+/// radius is `1 / inverse`.
+#[inline]
+fn bilinear_weight(p: i64, c: f64, inverse: f64) -> f64 {
+    1.0 - ((p as f64 + 0.5 - c) * inverse).abs()
+}
+
+/// Up to four kernel taps on the stack: a bilinear kernel of radius 2 or
+/// less.
 struct SmallTaps {
     taps: [(i64, f64); 4],
     len: usize,
 }
 
 impl SmallTaps {
-    fn of(mut taps: impl Iterator<Item = (i64, f64)>) -> Self {
-        let mut small = SmallTaps {
-            taps: [(0, 0.0); 4],
-            len: 0,
-        };
-        for (slot, tap) in small.taps.iter_mut().zip(&mut taps) {
-            *slot = tap;
-            small.len += 1;
+    /// [`bilinear_taps`], all four weights computed without a branch (the
+    /// ones past `len` are not used).
+    #[inline]
+    fn bilinear(c: f64, scale: f64, inverse: f64) -> Self {
+        debug_assert!(scale <= 2.0);
+        let (first, last) = bilinear_span(c, scale);
+        let mut taps = [(0, 0.0); 4];
+        for (k, tap) in (0..).zip(&mut taps) {
+            let p = first + k;
+            *tap = (p, bilinear_weight(p, c, inverse));
         }
-        debug_assert!(taps.next().is_none(), "more than 4 taps");
-        small
+        SmallTaps {
+            taps,
+            len: (last - first + 1).clamp(0, 4) as usize,
+        }
     }
 
     fn as_slice(&self) -> &[(i64, f64)] {
