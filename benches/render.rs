@@ -38,8 +38,8 @@ fn bench_tile(
 }
 
 fn decode(c: &mut Criterion) {
-    // A zero-byte cache keeps nothing: every read decodes.
-    let ctx = SourceContext::new(0);
+    // A zero-byte block cache keeps nothing: every read decodes.
+    let ctx = SourceContext::with_block_cache(0, 0);
     let mut group = c.benchmark_group("decode_block");
     for (name, file, level) in [
         ("none_rgba_128", "usda_naip_128_none_z2.tif", 0),
@@ -57,6 +57,14 @@ fn decode(c: &mut Criterion) {
         let cog = Cog::open(&sample(&format!("cog/{file}")), ctx.clone()).expect("sample");
         group.bench_function(name, |b| {
             b.iter(|| black_box(cog.read_block(level, 0, 0).expect("block")))
+        });
+    }
+    // A 512² block of the load run's orthophoto (RGB JPEG q85, 4:2:0):
+    // what a tile pays for each block the cache no longer holds.
+    if let Some(path) = generated("ortho_l93.tif", "benches/cog/make_cog.py") {
+        let cog = Cog::open(&path, ctx).expect("benchmark COG");
+        group.bench_function("jpeg_ortho_512", |b| {
+            b.iter(|| black_box(cog.read_block(0, 16, 16).expect("block")))
         });
     }
     group.finish();
