@@ -196,7 +196,12 @@ SAMPLES=""
 runs() {
   local name=$1 pid=$2 port=$3 server=$4 z
   for z in $ZOOMS; do
-    measure "z$z, $name" "$pid" "$port" "$OUT/gpkg-urls-$server-z$z.txt" 8
+    # z12's list has 4 tiles: at 8 connections each would be asked for
+    # twice at once, and Tuilerie's single flight would cut it once for
+    # both (MapServer twice). At 2 the tiles in flight always differ.
+    local connections=8
+    [ "$z" = 12 ] && connections=2
+    measure "z$z, $name" "$pid" "$port" "$OUT/gpkg-urls-$server-z$z.txt" $connections
   done
   measure "z12, $name" "$pid" "$port" "$OUT/gpkg-urls-$server-z12.txt" 1
 }
