@@ -11,12 +11,16 @@ its buffer:
 - geometries agree within the quantisation and simplification tolerance:
   every vertex of ours within 1.5 units of the file's geometry, and the
   area between polygon outlines no more than a 1.5-unit band along them.
+The same checks run on tiles of other tile matrix sets (WorldCRS84Quad, a
+UTM set), whose bounds come from the server's own /tileMatrixSets JSON:
+there the file's features are reprojected by GDAL into the set's CRS.
 Tile pyramids on the WebMercatorQuad grid must come back byte for byte as
 stored (read here with Python's sqlite3).
 
     /usr/bin/python3 tests/clients/gpkg_client.py http://127.0.0.1:8080 [data-samples]
 """
 import hashlib
+import json
 import math
 import re
 import sqlite3
@@ -39,6 +43,13 @@ CASES = [
     ("gdal_sample_v1.2_spatial_index_extension.gpkg", "polygon3d", [(0, 0, 0)]),
 ]
 
+# (file, table, tile matrix set, matrices, a point (lon, lat) in the data):
+# the tiles of each matrix holding that point.
+TMS_CASES = [
+    ("ynp_fires_1984_2022.gpkg", "mtbs_perims", "WorldCRS84Quad", ["8", "10"], (-110.5, 44.6)),
+    ("ynp_fires_1984_2022.gpkg", "mtbs_perims", "UTM12WGS84Quad", ["6", "9"], (-110.5, 44.6)),
+]
+
 
 def get(url):
     with urllib.request.urlopen(url) as r:
@@ -59,22 +70,23 @@ def box(minx, miny, maxx, maxy):
     return poly
 
 
-def mercator():
+def srs_of(epsg):
+    """EPSG:`epsg`, easting (longitude) first."""
     srs = osr.SpatialReference()
-    srs.ImportFromEPSG(3857)
+    srs.ImportFromEPSG(epsg)
     srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     return srs
 
 
-def expected_features(path, table, tile_box):
-    """GDAL's features of `table`, in EPSG:3857, clipped to `tile_box`."""
+def expected_features(path, table, tile_box, target):
+    """GDAL's features of `table`, in the CRS `target`, clipped to `tile_box`."""
     ds = ogr.Open(str(path))
     layer = ds.GetLayerByName(table)
     source = layer.GetSpatialRef()
     transform = None
     if source is not None:
         source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-        transform = osr.CoordinateTransformation(source, mercator())
+        transform = osr.CoordinateTransformation(source, target)
     out = {}
     for f in layer:
         g = f.GetGeometryRef()
@@ -148,19 +160,34 @@ def same_value(ours, theirs):
     return ours == theirs
 
 
-def check_tile(base, path, table, z, x, y):
-    status, data = get(f"{base}/{table}/{z}/{x}/{y}.pbf")
-    unit = (bounds(z, x, y)[2] - bounds(z, x, y)[0]) / EXTENT
-    b = bounds(z, x, y)
+def check_xyz_tile(base, path, table, z, x, y):
+    """A WebMercatorQuad tile, read by GDAL's MVT driver at its z/x/y."""
+    return check_tile(
+        f"{base}/{table}/{z}/{x}/{y}.pbf",
+        path,
+        table,
+        bounds(z, x, y),
+        srs_of(3857),
+        lambda data: decoded_features(data, z, x, y, table),
+    )
+
+
+def check_tile(url, path, table, b, target, decode):
+    """The tile at `url`, whose bounds are `b` in the CRS `target`, against
+    the file's features; `decode` reads it as (geometry, attributes) by fid."""
+    status, data = get(url)
+    at = url.split("/", 3)[-1]
+    unit = (b[2] - b[0]) / EXTENT
     grow = BUFFER * unit
     tile_box = box(b[0] - grow, b[1] - grow, b[2] + grow, b[3] + grow)
-    expected = expected_features(path, table, tile_box)
+    expected = expected_features(path, table, tile_box, target)
     if status == 204:
-        assert not expected, f"{table} {z}/{x}/{y}: 204 but GDAL finds {len(expected)} features"
+        assert not expected, f"{at}: 204 but GDAL finds {len(expected)} features"
         return 0
-    ours = decoded_features(data, z, x, y, table)
+    assert status == 200, f"{at}: {status}"
+    ours = decode(data)
     for fid, (geometry, attrs) in ours.items():
-        assert fid in expected, f"{table} {z}/{x}/{y}: feature {fid} is not in the file's tile"
+        assert fid in expected, f"{at}: feature {fid} is not in the file's tile"
         theirs_geometry, theirs_attrs = expected[fid]
         for k, v in theirs_attrs.items():
             if v is not None and not isinstance(v, (bytes, bytearray)):
@@ -170,7 +197,7 @@ def check_tile(base, path, table, z, x, y):
         # the outline by up to 1 unit, and parts under a unit or two vanish,
         # which the area check below bounds.
         distance = hausdorff(geometry, theirs_geometry, tile_box, unit)
-        assert distance <= 1.5 * unit, f"{table} {fid} {z}/{x}/{y}: a vertex {distance / unit:.1f} units off"
+        assert distance <= 1.5 * unit, f"{at}: feature {fid} has a vertex {distance / unit:.1f} units off"
         # Areas: what lies between the two outlines is a band along the
         # outline no wider than simplification plus rounding (1.5 units).
         if theirs_geometry.GetArea() > 100 * unit * unit:
@@ -184,11 +211,11 @@ def check_tile(base, path, table, z, x, y):
             else:
                 difference = valid.SymDifference(theirs_geometry).GetArea()
             band = 1.5 * unit * outline_length(theirs_geometry)
-            assert difference <= band, f"{table} {fid}: {difference / band:.2f} of the band apart"
+            assert difference <= band, f"{at}: feature {fid} is {difference / band:.2f} of the band apart"
     for fid, (geometry, _) in expected.items():
         big = geometry.GetArea() > 4 * unit * unit or geometry.Length() > 4 * unit
         if geometry.GetDimension() == 0 or big:
-            assert fid in ours, f"{table} {z}/{x}/{y}: feature {fid} of the file is missing"
+            assert fid in ours, f"{at}: feature {fid} of the file is missing"
     return len(ours)
 
 
@@ -225,6 +252,47 @@ def hausdorff(a, b, clip_box, unit):
     return worst
 
 
+def tms_tiles(base, tms_id, matrices, lon_lat):
+    """(matrix, col, row, bounds, CRS) of the tile of each of `matrices` of
+    set `tms_id` holding `lon_lat`, from the server's TMS 2.0 JSON. The
+    sets used here list easting (or longitude) first."""
+    _, body = get(f"{base}/tileMatrixSets/{tms_id}")
+    tms = json.loads(body)
+    assert tms["orderedAxes"][0] in ("E", "Lon"), tms["orderedAxes"]
+    crs = tms["crs"]
+    epsg = 4326 if crs.endswith("/CRS84") else int(crs.rsplit("/", 1)[-1])
+    target = srs_of(epsg)
+    x, y, _ = osr.CoordinateTransformation(srs_of(4326), target).TransformPoint(*lon_lat)
+    out = []
+    for m in tms["tileMatrices"]:
+        if m["id"] not in matrices:
+            continue
+        assert m["cornerOfOrigin"] == "topLeft"
+        width, height = m["cellSize"] * m["tileWidth"], m["cellSize"] * m["tileHeight"]
+        left, top = m["pointOfOrigin"]
+        col, row = math.floor((x - left) / width), math.floor((top - y) / height)
+        b = (left + col * width, top - (row + 1) * height, left + (col + 1) * width, top - row * height)
+        out.append((m["id"], col, row, b, target))
+    return out
+
+
+def in_bounds(features, b):
+    """`features` decoded as a whole-world WebMercatorQuad tile 0/0/0 (GDAL's
+    MVT driver needs a z/x/y) moved to the tile bounds `b`: each point's
+    position in the tile, in extent units, is what the tile encodes."""
+    def move(g):
+        for i in range(g.GetGeometryCount()):
+            move(g.GetGeometryRef(i))
+        for i in range(g.GetPointCount()):
+            px, py = g.GetPoint_2D(i)
+            u, v = (px + HALF) / (2 * HALF), (HALF - py) / (2 * HALF)
+            g.SetPoint_2D(i, b[0] + u * (b[2] - b[0]), b[3] - v * (b[3] - b[1]))
+
+    for geometry, _ in features.values():
+        move(geometry)
+    return features
+
+
 def check_pyramid(base, path, table):
     """Every stored tile of a WebMercatorQuad pyramid, byte for byte."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -241,8 +309,15 @@ def main():
     base = sys.argv[1].rstrip("/")
     samples = Path(sys.argv[2] if len(sys.argv) > 2 else Path(__file__).parents[2] / "data-samples") / "gpkg"
     for file, table, tiles in CASES:
-        counts = [check_tile(base, samples / file, table, *t) for t in tiles]
+        counts = [check_xyz_tile(base, samples / file, table, *t) for t in tiles]
         print(f"{table}: {counts} features in tiles {tiles} agree with GDAL")
+    for file, table, tms_id, matrices, point in TMS_CASES:
+        counts = []
+        for matrix, col, row, b, target in tms_tiles(base, tms_id, matrices, point):
+            url = f"{base}/{table}/{tms_id}/{matrix}/{col}/{row}.pbf"
+            decode = lambda data, b=b: in_bounds(decoded_features(data, 0, 0, 0, table), b)
+            counts.append((f"{matrix}/{col}/{row}", check_tile(url, samples / file, table, b, target, decode)))
+        print(f"{table} in {tms_id}: {counts} (tile, features) agree with GDAL")
     stored = check_pyramid(base, samples / "rivers.gpkg", "TILESosmds")
     print(f"TILESosmds: {stored} stored tiles served byte for byte")
 
