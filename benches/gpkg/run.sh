@@ -198,7 +198,8 @@ runs() {
   for z in $ZOOMS; do
     # z12's list has 4 tiles: at 8 connections each would be asked for
     # twice at once, and Tuilerie's single flight would cut it once for
-    # both (MapServer twice). At 2 the tiles in flight always differ.
+    # both (MapServer twice). At 2 the tiles in flight differ (unless one
+    # connection gets through four requests while the other waits).
     local connections=8
     [ "$z" = 12 ] && connections=2
     measure "z$z, $name" "$pid" "$port" "$OUT/gpkg-urls-$server-z$z.txt" $connections

@@ -655,10 +655,16 @@ impl Sampler<'_> {
                     } else {
                         0.0
                     };
-                    if w.abs() > 1e-12 {
-                        out.push((p, w));
-                    }
+                    out.push((p, w));
                 }
+                // Zero weights trimmed at the ends only: the taps stay
+                // consecutive pixels, as `rgb_kernel` reads them (the
+                // weight is 0 at distance 1 too, inside a widened kernel).
+                let zero = |t: &(i64, f64)| t.1.abs() <= 1e-12;
+                let end = out.iter().rposition(|t| !zero(t)).map_or(0, |i| i + 1);
+                out.truncate(end);
+                let start = out.iter().position(|t| !zero(t)).unwrap_or(0);
+                out.drain(..start);
             }
             // Nearest and mode never reach the kernel: bilinear taps.
             Resampling::Bilinear | Resampling::Nearest | Resampling::Mode => {
@@ -813,6 +819,10 @@ fn rgb_kernel(
     ys: &[(i64, f64)],
     origin: (i64, i64),
 ) -> [f32; 4] {
+    debug_assert!(
+        consecutive(xs) && consecutive(ys),
+        "taps are consecutive pixels"
+    );
     // Plain RGB compiled on its own: constant offsets, no bounds check
     // per sample.
     if stride == 3 && bands[0] == 0 && bands[1] == 1 && bands[2] == 2 {
@@ -853,6 +863,11 @@ fn rgb_kernel_of(
     }
     let inverse = 1.0 / (weight_y * xs.iter().map(|t| t.1 as f32).sum::<f32>());
     [sum[0] * inverse, sum[1] * inverse, sum[2] * inverse, 255.0]
+}
+
+/// Whether taps are consecutive pixels, as [`Sampler::taps`] makes them.
+fn consecutive(taps: &[(i64, f64)]) -> bool {
+    taps.windows(2).all(|t| t[1].0 == t[0].0 + 1)
 }
 
 /// The first and last pixel under a bilinear kernel of radius `scale`
@@ -984,6 +999,32 @@ mod tests {
         }
         fn read_mask_block(&self, _: usize, _: u32, _: u32) -> Result<Option<Arc<Block>>> {
             Ok(None)
+        }
+    }
+
+    #[test]
+    fn kernel_taps_are_consecutive_pixels_even_where_a_weight_is_zero() {
+        // Keys' cubic weight is 0 at distance 1: inside a kernel widened by
+        // 3 (pixels 28 and 34 around 31.5) or by 1.5 (pixel 2 around 4.0).
+        let mut taps = Vec::new();
+        Sampler::taps(Resampling::Cubic, 31.5, 3.0, 1.0 / 3.0, &mut taps);
+        let pixels: Vec<i64> = taps.iter().map(|t| t.0).collect();
+        assert_eq!(pixels, (26..=36).collect::<Vec<_>>());
+        assert_eq!(taps[2].1, 0.0);
+        assert_eq!(taps[8].1, 0.0);
+        for (method, c, scale) in [
+            (Resampling::Cubic, 4.0, 1.5),
+            (Resampling::Cubic, 5.2, 1.0),
+            (Resampling::Average, 10.3, 2.5),
+            (Resampling::Bilinear, 7.25, 1.66),
+        ] {
+            Sampler::taps(method, c, scale, 1.0 / scale, &mut taps);
+            assert!(
+                consecutive(&taps),
+                "{method:?} at {c}, scale {scale}: {taps:?}"
+            );
+            let nonzero = |t: Option<&(i64, f64)>| t.is_some_and(|t| t.1.abs() > 1e-12);
+            assert!(nonzero(taps.first()) && nonzero(taps.last()), "{taps:?}");
         }
     }
 
