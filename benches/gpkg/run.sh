@@ -10,6 +10,14 @@
 # Accept-Encoding header; MapServer never compresses MVT anyway): both
 # servers send raw MVT.
 #
+# Then, where available, martin over the same parcels loaded into PostGIS
+# (ogr2ogr, GiST index): martin's SQL asks PostGIS for the tile
+# (ST_AsMVTGeom + ST_AsMVT), so its server CPU is martin's and
+# PostgreSQL's together. Needs a martin built with its `postgres` feature
+# (MARTIN_PG, see ../shared/PEERS.md for the build) and PostgreSQL 15 with
+# PostGIS 3 (apt: postgresql-15-postgis-3); the database is made once in
+# $OUT/gpkg-pgdata.
+#
 # Then GDAL's batch writer on the same zooms and area, for scale:
 # ogr2ogr -f MVT, one run per zoom, tiles per second of wall and CPU time.
 #
@@ -28,7 +36,7 @@ ROOT=$PWD
 OUT=$ROOT/target/bench
 DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-5}
-SERVERS=${SERVERS:-"tuilerie mapserver gdal"}
+SERVERS=${SERVERS:-"tuilerie mapserver martin gdal"}
 GPKG=$OUT/parcels.gpkg
 ZOOMS="12 14 16"
 PY=${PYTHON:-python3}   # the one with mapbox_vector_tile
@@ -94,6 +102,8 @@ for z in (12, 14, 16):
                      "&SRS=EPSG:3857&BBOX={:.9f},{:.9f},{:.9f},{:.9f}".format(*bbox(x, y))
                      + "&WIDTH=256&HEIGHT=256&FORMAT=application/vnd.mapbox-vector-tile\n"
                      for x, y in tiles)
+    with open(f"{out}/gpkg-urls-martin-z{z}.txt", "w") as f:
+        f.writelines(f"/parcels/{z}/{x}/{y}\n" for x, y in tiles)
     with open(f"{out}/gpkg-tiles-z{z}.txt", "w") as f:
         f.writelines(f"{z} {x} {y}\n" for x, y in tiles)
     with open(f"{out}/gpkg-bbox-z{z}.txt", "w") as f:
@@ -249,6 +259,71 @@ if has mapserver && [ -x /usr/lib/cgi-bin/mapserv ] && command -v spawn-fcgi >/d
   SAMPLES+=$(sample MapServer 3122 mapserver)$'\n'
   runs MapServer "$pid" 3122 mapserver
   stop_mapserver "$pid"
+fi
+
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+MARTIN_PG=${MARTIN_PG:-$(command -v martin || true)}
+if has martin && [ -x "$PG_BIN/postgres" ] && [ -n "$MARTIN_PG" ] &&
+  "$MARTIN_PG" --help 2>/dev/null | grep -q -- '--pool-size'; then
+  # PostgreSQL refuses to run as root: as its own user then.
+  as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  PGDATA_DIR=$OUT/gpkg-pgdata
+  if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+    mkdir -p "$PGDATA_DIR"
+    [ "$(id -u)" = 0 ] && chown postgres "$PGDATA_DIR"
+    as_pg "$PG_BIN/initdb" -D "$PGDATA_DIR" -A trust -U postgres >/dev/null
+  fi
+  # Tile serving settings: a shared cache that holds the table and its
+  # index (~100 MB), no JIT (it compiles each z12 query anew, for seconds).
+  as_pg "$PG_BIN/postgres" -D "$PGDATA_DIR" -p 3125 -k /tmp -c listen_addresses=127.0.0.1 \
+    -c shared_buffers=256MB -c jit=off -c max_connections=40 >"$OUT/gpkg-postgres.log" 2>&1 &
+  pg=$!
+  STARTED="$STARTED $pg"
+  until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p 3125; do sleep 0.2; done
+  PSQL=("$PG_BIN/psql" -q -h 127.0.0.1 -p 3125 -U postgres)
+  if ! "${PSQL[@]}" -d parcels -c 'select 1 from parcels limit 1' >/dev/null 2>&1; then
+    "${PSQL[@]}" -c 'create database parcels'
+    "${PSQL[@]}" -d parcels -c 'create extension postgis'
+    ogr2ogr -f PostgreSQL "PG:host=127.0.0.1 port=3125 user=postgres dbname=parcels" "$GPKG" parcels \
+      -nln parcels -lco GEOMETRY_NAME=geom -lco FID=fid -lco SPATIAL_INDEX=GIST
+    "${PSQL[@]}" -d parcels -c 'vacuum analyze parcels'
+  fi
+  # The same tiles as the others: extent 4096, 64-unit buffer, clipped,
+  # the GeoPackage's fid as the feature id, all six attributes; martin's
+  # tile cache off, as Tuilerie's: every request makes its tile.
+  cat > "$OUT/gpkg-martin.yaml" <<YAML
+listen_addresses: 127.0.0.1:3124
+cache_size_mb: 0
+postgres:
+  connection_string: postgresql://postgres@127.0.0.1:3125/parcels
+  pool_size: 8
+  auto_publish: false
+  tables:
+    parcels:
+      schema: public
+      table: parcels
+      srid: 3857
+      geometry_column: geom
+      id_column: fid
+      geometry_type: POLYGON
+      extent: 4096
+      buffer: 64
+      clip_geom: true
+      properties: { id: int4, name: varchar, area: float8, kind: varchar, built: int4, flag: bool }
+YAML
+  "$MARTIN_PG" --config "$OUT/gpkg-martin.yaml" >"$OUT/gpkg-martin.log" 2>&1 &
+  pid=$!
+  STARTED="$STARTED $pid"
+  wait_port 3124
+  SAMPLES+=$(sample "martin + PostGIS" 3124 martin)$'\n'
+  runs "martin + PostGIS" "$pid $pg" 3124 martin
+  stop "$pid"
+  # The postmaster itself (not the shell or runuser above it): a fast
+  # shutdown.
+  kill -INT "$(head -n1 "$PGDATA_DIR/postmaster.pid")" 2>/dev/null || true
+  wait "$pg" 2>/dev/null || true
+elif has martin; then
+  echo "martin + PostGIS left out: needs MARTIN_PG, a martin built with its postgres feature, and $PG_BIN/postgres with PostGIS" >&2
 fi
 
 if has gdal && command -v ogr2ogr >/dev/null; then

@@ -3,12 +3,15 @@
 
 TICK_MS=$(awk "BEGIN { print 1000 / $(getconf CLK_TCK) }")
 
-# A process and all its descendants (a server's workers, or the FastCGI
-# processes and nginx a wrapper script started).
+# Processes (one pid, or several separated by spaces) and all their
+# descendants (a server's workers, the FastCGI processes and nginx a
+# wrapper script started, or PostgreSQL's backends beside martin).
 family() {
-  local child
-  echo "$1"
-  for child in $(pgrep -P "$1" || true); do family "$child"; done
+  local root child
+  for root in $1; do
+    echo "$root"
+    for child in $(pgrep -P "$root" || true); do family "$child"; done
+  done
 }
 
 # CPU ticks (utime + stime) of a process and its descendants.
