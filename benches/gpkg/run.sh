@@ -14,7 +14,9 @@
 # (ogr2ogr, GiST index): martin's SQL asks PostGIS for the tile
 # (ST_AsMVTGeom + ST_AsMVT), so its server CPU is martin's and
 # PostgreSQL's together. Needs a martin built with its `postgres` feature
-# (MARTIN_PG, see ../shared/PEERS.md for the build) and PostgreSQL 15 with
+# (MARTIN_PG; `cargo install martin --version 1.14.0 --locked
+# --no-default-features --features postgres,metrics --root DIR`, about 9
+# minutes, gives DIR/bin/martin) and PostgreSQL 15 with
 # PostGIS 3 (apt: postgresql-15-postgis-3); the database is made once in
 # $OUT/gpkg-pgdata.
 #
