@@ -21,7 +21,7 @@ use rustc_hash::FxHashMap;
 
 use crate::crs::{Crs, Transform};
 use crate::error::{Error, Result};
-use crate::rounding::{ceil, floor};
+use crate::rounding::{ceil, floor, round};
 use crate::source::cog::{Block, SampleType};
 use crate::source::{LevelShape, RasterSource};
 
@@ -147,13 +147,9 @@ pub fn warp(
     let factor_x = f64::from(levels[0].width) / f64::from(shape.width);
     let factor_y = f64::from(levels[0].height) / f64::from(shape.height);
     // On a grid aligned with the level's pixels every kernel puts all its
-    // weight on the pixel under the centre: a copy, which nearest does
-    // fastest.
-    let resampling = if aligned(&coords, w, (factor_x, factor_y)) {
-        Resampling::Nearest
-    } else {
-        request.resampling
-    };
+    // weight on the pixel under the centre: a copy of rows.
+    let copy_from = aligned(&coords, w, (factor_x, factor_y));
+    let resampling = request.resampling;
     // Level pixels per output pixel, per axis: above 1, the kernels widen
     // to cover every source pixel, as gdalwarp's (dfXScale, dfYScale).
     let radius = ((steps.x / factor_x).max(1.0), (steps.y / factor_y).max(1.0));
@@ -163,7 +159,8 @@ pub fn warp(
     pixels
         .par_chunks_mut(w * ROWS_PER_JOB)
         .zip(coords.par_chunks(w * ROWS_PER_JOB))
-        .try_for_each(|(out, coords)| -> Result<()> {
+        .enumerate()
+        .try_for_each(|(job, (out, coords))| -> Result<()> {
             let mut sampler = Sampler {
                 source,
                 level,
@@ -181,6 +178,13 @@ pub fn warp(
                 votes: Vec::new(),
                 counts: FxHashMap::default(),
             };
+            if let Some((x, y)) = copy_from {
+                let first_row = y + (job * ROWS_PER_JOB) as i64;
+                for (row, out) in (first_row..).zip(out.chunks_mut(w)) {
+                    sampler.copy_row((x, row), out)?;
+                }
+                return Ok(());
+            }
             // One loop per method, each compiled on its own, and the
             // kernel kept out of line (`Sampler::kernel`): inlined into
             // one loop with the others, it made the nearest copy of an
@@ -343,22 +347,30 @@ fn source_coordinates(
     Ok((coords, step))
 }
 
-/// Whether output pixel (i, j) lands on the centre of level pixel
-/// (i + a, j + b) for whole numbers a and b: the same CRS, resolution and
-/// pixel grid (a web-optimized COG asked for its own tiles).
-fn aligned(coords: &[(f64, f64)], w: usize, (factor_x, factor_y): (f64, f64)) -> bool {
+/// The whole numbers (a, b) such that every output pixel (i, j) lands on
+/// the centre of level pixel (i + a, j + b), if there are: the same CRS,
+/// resolution and pixel grid (a web-optimized COG asked for its own
+/// tiles).
+fn aligned(
+    coords: &[(f64, f64)],
+    w: usize,
+    (factor_x, factor_y): (f64, f64),
+) -> Option<(i64, i64)> {
     const EPSILON: f64 = 1e-6;
-    let Some(&(c0, r0)) = coords.first() else {
-        return false;
-    };
+    let &(c0, r0) = coords.first()?;
     let (a, b) = (c0 / factor_x - 0.5, r0 / factor_y - 0.5);
     if (a - a.round()).abs() > EPSILON || (b - b.round()).abs() > EPSILON {
-        return false;
+        return None;
     }
-    coords.iter().enumerate().all(|(k, &(c, r))| {
-        let (i, j) = ((k % w) as f64, (k / w) as f64);
-        (c / factor_x - 0.5 - a - i).abs() < EPSILON && (r / factor_y - 0.5 - b - j).abs() < EPSILON
-    })
+    coords
+        .iter()
+        .enumerate()
+        .all(|(k, &(c, r))| {
+            let (i, j) = ((k % w) as f64, (k / w) as f64);
+            (c / factor_x - 0.5 - a - i).abs() < EPSILON
+                && (r / factor_y - 0.5 - b - j).abs() < EPSILON
+        })
+        .then(|| (round(a), round(b)))
 }
 
 /// Where one output step right and one step down go in the source
@@ -577,6 +589,63 @@ impl Sampler<'_> {
         Ok(self.read(index, (col % bw) as usize, (row % bh) as usize))
     }
 
+    /// Level row `y` from column `x` on, into `out`, one level pixel per
+    /// output pixel (an aligned grid); pixels outside the level are left
+    /// as they are. Blocks are found once per run of pixels in them.
+    fn copy_row(&mut self, (x, y): (i64, i64), out: &mut [[f32; 4]]) -> Result<()> {
+        let l = self.shape;
+        if !(0..i64::from(l.height)).contains(&y) {
+            return Ok(());
+        }
+        let (bw, bh) = (i64::from(l.block_width), i64::from(l.block_height));
+        let end = (x + out.len() as i64).min(i64::from(l.width));
+        let mut col = x.max(0);
+        while col < end {
+            let block_col = col / bw;
+            let run_end = ((block_col + 1) * bw).min(end);
+            let index = self.block((block_col as u32, (y / bh) as u32))?;
+            let (first, in_block) = (block_col * bw, (y % bh) as usize);
+            let run = &mut out[(col - x) as usize..(run_end - x) as usize];
+            let block = &self.blocks[index].1;
+            if self.masks[index].is_none() && self.every_byte_valid(block) {
+                // Bytes as they are: the rules of `read` cannot drop any.
+                let stride = block.bands;
+                let from = (in_block * block.width + (col - first) as usize) * stride;
+                let bytes = &block.data[from..from + run.len() * stride];
+                for (pixel, p) in run.iter_mut().zip(bytes.chunks_exact(stride)) {
+                    let mut value = [0.0, 0.0, 0.0, 255.0];
+                    for (v, &band) in value.iter_mut().zip(self.bands) {
+                        *v = f32::from(p[band]);
+                    }
+                    *pixel = value;
+                }
+            } else {
+                for (pixel, c) in run.iter_mut().zip(col..) {
+                    if let Some(p) = self.read(index, (c - first) as usize, in_block) {
+                        *pixel = p;
+                    }
+                }
+            }
+            col = run_end;
+        }
+        Ok(())
+    }
+
+    /// Whether every pixel of `block` (without a mask) is valid and
+    /// opaque: 8-bit samples, no alpha band, no nodata value a byte can
+    /// hold.
+    fn every_byte_valid(&self, block: &Block) -> bool {
+        block.sample_type == SampleType::U8 && self.alpha.is_none() && self.byte_nodata().is_none()
+    }
+
+    /// The nodata value as a byte; `None` without one, or where no byte
+    /// can hold it (so that no byte matches it).
+    fn byte_nodata(&self) -> Option<u8> {
+        self.nodata
+            .filter(|v| v.fract() == 0.0 && (0.0..=255.0).contains(v))
+            .map(|v| v as u8)
+    }
+
     fn nearest(&mut self, col: f64, row: f64) -> Result<[f32; 4]> {
         Ok(self.pixel(floor(col), floor(row))?.unwrap_or([0.0; 4]))
     }
@@ -764,11 +833,7 @@ impl Sampler<'_> {
         let block = &self.blocks[index].1;
         let mask = self.masks[index].as_deref();
         let (data, stride, n) = (&block.data[..], block.bands, self.bands.len());
-        // A nodata value no byte can hold never matches.
-        let nodata = self
-            .nodata
-            .filter(|v| v.fract() == 0.0 && (0.0..=255.0).contains(v))
-            .map(|v| v as u8);
+        let nodata = self.byte_nodata();
         if let ([b0, b1, b2], None, None, None) = (self.bands, mask, nodata, self.alpha) {
             return rgb_kernel(data, block.width, stride, [*b0, *b1, *b2], xs, ys, origin);
         }
@@ -954,27 +1019,34 @@ pub(crate) fn sample(block: &Block, index: usize) -> f32 {
 mod tests {
     use super::*;
 
-    /// A 4 × 4 grey image in EPSG:3857 covering x 0..4, y 0..4, one block.
-    struct Grey(Vec<LevelShape>);
+    /// A 4 × 4 8-bit image of `bands` bands in EPSG:3857 covering x 0..4,
+    /// y 0..4, one block; sample `b` of pixel `k` is `k · bands + b + 1`.
+    struct Tiny {
+        levels: Vec<LevelShape>,
+        bands: usize,
+    }
 
-    impl Grey {
-        fn new() -> Self {
+    impl Tiny {
+        fn new(bands: usize) -> Self {
             let shape = LevelShape {
                 width: 4,
                 height: 4,
                 block_width: 4,
                 block_height: 4,
             };
-            Grey(vec![shape])
+            Tiny {
+                levels: vec![shape],
+                bands,
+            }
         }
     }
 
-    impl RasterSource for Grey {
+    impl RasterSource for Tiny {
         fn levels(&self) -> &[LevelShape] {
-            &self.0
+            &self.levels
         }
         fn bands(&self) -> usize {
-            1
+            self.bands
         }
         fn sample_type(&self) -> SampleType {
             SampleType::U8
@@ -992,13 +1064,39 @@ mod tests {
             Ok(Arc::new(Block {
                 width: 4,
                 rows: 4,
-                bands: 1,
+                bands: self.bands,
                 sample_type: SampleType::U8,
-                data: (1..=16).collect(),
+                data: (1..=16 * self.bands as u8).collect(),
             }))
         }
         fn read_mask_block(&self, _: usize, _: u32, _: u32) -> Result<Option<Arc<Block>>> {
             Ok(None)
+        }
+    }
+
+    #[test]
+    fn a_request_on_the_image_grid_copies_its_pixels_band_by_band() {
+        // Output pixel (i, j) on level pixel (i + 1, j + 2): x 1..3, y 0..2.
+        let crs = Crs::from_epsg(3857).unwrap();
+        for method in [Resampling::Nearest, Resampling::Bilinear, Resampling::Cubic] {
+            let request = Request {
+                bbox: [1.0, 0.0, 3.0, 2.0],
+                crs: &crs,
+                width: 2,
+                height: 2,
+                resampling: method,
+            };
+            for bands in [vec![0, 1, 2], vec![2, 0]] {
+                let warped = warp(&Tiny::new(3), &crs, &request, &bands).unwrap();
+                for (k, pixel) in warped.pixels.iter().enumerate() {
+                    let source = (k / 2 + 2) * 4 + k % 2 + 1;
+                    let mut expected = [0.0, 0.0, 0.0, 255.0];
+                    for (e, &b) in expected.iter_mut().zip(&bands) {
+                        *e = (source * 3 + b + 1) as f32;
+                    }
+                    assert_eq!(*pixel, expected, "{method:?}, bands {bands:?}, pixel {k}");
+                }
+            }
         }
     }
 
@@ -1041,7 +1139,7 @@ mod tests {
                 height: 12,
                 resampling,
             };
-            let warped = warp(&Grey::new(), &crs, &request, &[0]).unwrap();
+            let warped = warp(&Tiny::new(1), &crs, &request, &[0]).unwrap();
             let opaque = |i: usize, j: usize| warped.pixels[j * 12 + i][3] > 0.0;
             for k in 0..12 {
                 let outside = !(2..10).contains(&k);
