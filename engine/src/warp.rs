@@ -359,7 +359,14 @@ fn aligned(
     const EPSILON: f64 = 1e-6;
     let &(c0, r0) = coords.first()?;
     let (a, b) = (c0 / factor_x - 0.5, r0 / factor_y - 0.5);
-    if (a - a.round()).abs() > EPSILON || (b - b.round()).abs() > EPSILON {
+    // Offsets beyond any level's size (2³¹) could overflow the copy's
+    // arithmetic; such a request meets no pixel anyway.
+    const FAR: f64 = (1u64 << 31) as f64;
+    if (a - a.round()).abs() > EPSILON
+        || (b - b.round()).abs() > EPSILON
+        || a.abs() > FAR
+        || b.abs() > FAR
+    {
         return None;
     }
     // Row by row and by multiplication: a division per pixel (and two to
@@ -369,10 +376,9 @@ fn aligned(
         .chunks(w)
         .zip(0..)
         .all(|(row, j)| {
-            let y = b + f64::from(j);
             row.iter().zip(0..).all(|(&(c, r), i)| {
                 (c * to_level_x - 0.5 - a - f64::from(i)).abs() < EPSILON
-                    && (r * to_level_y - 0.5 - y).abs() < EPSILON
+                    && (r * to_level_y - 0.5 - b - f64::from(j)).abs() < EPSILON
             })
         })
         .then(|| (round(a), round(b)))
@@ -1025,23 +1031,30 @@ mod tests {
     use super::*;
 
     /// A 4 × 4 8-bit image of `bands` bands in EPSG:3857 covering x 0..4,
-    /// y 0..4, one block; sample `b` of pixel `k` is `k · bands + b + 1`.
+    /// y 0..4, in square blocks of `block` pixels; sample `b` of pixel `k`
+    /// (row by row) is `k · bands + b + 1`.
     struct Tiny {
         levels: Vec<LevelShape>,
         bands: usize,
+        nodata: Option<f64>,
     }
 
     impl Tiny {
         fn new(bands: usize) -> Self {
+            Self::blocks(bands, 4, None)
+        }
+
+        fn blocks(bands: usize, block: u32, nodata: Option<f64>) -> Self {
             let shape = LevelShape {
                 width: 4,
                 height: 4,
-                block_width: 4,
-                block_height: 4,
+                block_width: block,
+                block_height: block,
             };
             Tiny {
                 levels: vec![shape],
                 bands,
+                nodata,
             }
         }
     }
@@ -1057,7 +1070,7 @@ mod tests {
             SampleType::U8
         }
         fn nodata(&self) -> Option<f64> {
-            None
+            self.nodata
         }
         fn geotransform(&self) -> Option<[f64; 6]> {
             Some([0.0, 1.0, 0.0, 4.0, 0.0, -1.0])
@@ -1065,13 +1078,22 @@ mod tests {
         fn epsg(&self) -> Option<u32> {
             Some(3857)
         }
-        fn read_block(&self, _: usize, _: u32, _: u32) -> Result<Arc<Block>> {
+        fn read_block(&self, _: usize, col: u32, row: u32) -> Result<Arc<Block>> {
+            let size = self.levels[0].block_width as usize;
+            let (x0, y0) = (col as usize * size, row as usize * size);
+            let mut data = Vec::new();
+            for y in y0..y0 + size {
+                for x in x0..x0 + size {
+                    let k = y * 4 + x;
+                    data.extend((0..self.bands).map(|b| (k * self.bands + b + 1) as u8));
+                }
+            }
             Ok(Arc::new(Block {
-                width: 4,
-                rows: 4,
+                width: size,
+                rows: size,
                 bands: self.bands,
                 sample_type: SampleType::U8,
-                data: (1..=16 * self.bands as u8).collect(),
+                data,
             }))
         }
         fn read_mask_block(&self, _: usize, _: u32, _: u32) -> Result<Option<Arc<Block>>> {
@@ -1101,6 +1123,46 @@ mod tests {
                     }
                     assert_eq!(*pixel, expected, "{method:?}, bands {bands:?}, pixel {k}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_copy_across_blocks_and_off_the_image_keeps_reads_rules() {
+        // Output pixel (i, j) of [-1, -1, 3, 3] on level pixel (i - 1,
+        // j + 1): a column left of the image and a row below it stay
+        // transparent; 2 × 2 blocks; a byte nodata (5) sends the copy
+        // through `read`, which drops the grey pixel worth 5 (level
+        // pixel 4) and keeps RGB pixels with a 5 in one band only.
+        let crs = Crs::from_epsg(3857).unwrap();
+        let request = Request {
+            bbox: [-1.0, -1.0, 3.0, 3.0],
+            crs: &crs,
+            width: 4,
+            height: 4,
+            resampling: Resampling::Bilinear,
+        };
+        for (bands, nodata) in [(3, None), (3, Some(5.0)), (1, Some(5.0))] {
+            let source = Tiny::blocks(bands, 2, nodata);
+            let chosen: Vec<usize> = (0..bands).collect();
+            let warped = warp(&source, &crs, &request, &chosen).unwrap();
+            for (k, pixel) in warped.pixels.iter().enumerate() {
+                let (i, j) = (k % 4, k / 4);
+                let mut expected = [0.0; 4];
+                if i >= 1 && j <= 2 {
+                    let p = (j + 1) * 4 + i - 1;
+                    expected[3] = 255.0;
+                    for (b, e) in expected.iter_mut().enumerate().take(bands) {
+                        *e = (p * bands + b + 1) as f32;
+                    }
+                    if bands == 1 && nodata == Some(f64::from(expected[0])) {
+                        expected = [0.0; 4];
+                    }
+                }
+                assert_eq!(
+                    *pixel, expected,
+                    "{bands} bands, nodata {nodata:?}, pixel ({i}, {j})"
+                );
             }
         }
     }
