@@ -846,7 +846,14 @@ impl Sampler<'_> {
         let (data, stride, n) = (&block.data[..], block.bands, self.bands.len());
         let nodata = self.byte_nodata();
         if let ([b0, b1, b2], None, None, None) = (self.bands, mask, nodata, self.alpha) {
-            return rgb_kernel(data, block.width, stride, [*b0, *b1, *b2], xs, ys, origin);
+            let width = block.width;
+            // Plain RGB compiled on its own: constant offsets, no bounds
+            // check per sample.
+            return if stride == 3 && (*b0, *b1, *b2) == (0, 1, 2) {
+                rgb_kernel(data, width, 3, [0, 1, 2], xs, ys, origin)
+            } else {
+                rgb_kernel(data, width, stride, [*b0, *b1, *b2], xs, ys, origin)
+            };
         }
         let mut sum = [0f64; 4];
         let (mut weight, mut total) = (0.0, 0.0);
@@ -886,6 +893,7 @@ impl Sampler<'_> {
 /// separable: each row's taps are summed with the x weights, then the
 /// rows with their y weights; f32 sums of bytes are exact enough for
 /// 8-bit output, and the three bands fit one vector register.
+#[inline(always)] // into each of its two calls, specialised there
 fn rgb_kernel(
     data: &[u8],
     width: usize,
@@ -899,26 +907,6 @@ fn rgb_kernel(
         consecutive(xs) && consecutive(ys),
         "taps are consecutive pixels"
     );
-    // Plain RGB compiled on its own: constant offsets, no bounds check
-    // per sample.
-    if stride == 3 && bands[0] == 0 && bands[1] == 1 && bands[2] == 2 {
-        rgb_kernel_of(data, width, 3, [0, 1, 2], xs, ys, origin)
-    } else {
-        rgb_kernel_of(data, width, stride, bands, xs, ys, origin)
-    }
-}
-
-/// [`rgb_kernel`], inlined into each of its calls.
-#[inline(always)]
-fn rgb_kernel_of(
-    data: &[u8],
-    width: usize,
-    stride: usize,
-    bands: [usize; 3],
-    xs: &[(i64, f64)],
-    ys: &[(i64, f64)],
-    origin: (i64, i64),
-) -> [f32; 4] {
     let first = (xs[0].0 - origin.0) as usize * stride;
     let span = xs.len() * stride;
     let (mut sum, mut weight_y) = ([0f32; 3], 0f32);
