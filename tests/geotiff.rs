@@ -4,8 +4,10 @@
 
 use std::sync::Arc;
 
+use tuilerie_engine::catalog::{Catalog, LayerSpec};
 use tuilerie_engine::source::cog::{Block, Cog, SampleType};
 use tuilerie_engine::source::SourceContext;
+use tuilerie_engine::ErrorKind;
 use tuilerie_tests::{fixture, samples, sha256, XorShift};
 
 fn gdal_type(t: SampleType) -> &'static str {
@@ -213,7 +215,34 @@ fn every_sample_geotiff_reads_as_gdal_reads_it() {
         }
         compared += 1;
     }
-    assert_eq!(compared, 20, "files compared");
+    assert_eq!(compared, 24, "files compared");
+}
+
+/// Issue 12: a JPEG variant GDAL writes that is not read (CMYK, which GDAL
+/// converts to RGB on read) is refused when the file opens, by name, and
+/// its layer is disabled, rather than answering 500 for every tile.
+#[test]
+fn jpeg_cmyk_geotiffs_are_refused_at_open_by_name_issue_12() {
+    let ctx = SourceContext::new(1 << 20);
+    let path = fixture("jpeg_cmyk.tif");
+    let Err(error) = Cog::open(&path, Arc::clone(&ctx)) else {
+        panic!("a CMYK JPEG opened");
+    };
+    let message = error.to_string();
+    assert_eq!(error.kind(), ErrorKind::Unsupported, "{message}");
+    assert!(
+        message.contains("jpeg_cmyk.tif") && message.contains("CMYK"),
+        "{message}"
+    );
+    let spec = LayerSpec {
+        path,
+        ..LayerSpec::default()
+    };
+    let (catalog, failures) = Catalog::load(vec![spec], &ctx);
+    assert!(catalog.is_empty());
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].id, "jpeg_cmyk");
+    assert!(failures[0].error.to_string().contains("CMYK"));
 }
 
 #[test]

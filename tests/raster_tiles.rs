@@ -429,3 +429,38 @@ async fn a_web_optimized_jpeg_cog_serves_its_blocks_as_tiles() {
         .collect();
     assert_eq!(rgb, block.data);
 }
+
+/// Issue 12: GDAL's JPEG-compressed RGBA GeoTIFFs (`-co COMPRESS=JPEG` on
+/// an RGBA input: four components stored as they are, the fourth alpha)
+/// answered 500 ("JPEG with 4 U8 samples"). Their tiles are gdalwarp's,
+/// transparency included, nearest and bilinear.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_rgba_jpeg_geotiff_serves_tiles_like_gdalwarps_issue_12() {
+    let config = r#"
+        [[layers]]
+        id = "rgba_jpeg_near"
+        path = "@SAMPLES@/cog/usda_naip_rgba_jpeg.tif"
+        resampling = "near"
+    "#;
+    let server = TestServer::start(config, &[sample("cog/usda_naip_rgba_jpeg.tif")]).await;
+    assert!(server.failures.is_empty(), "{:?}", server.failures);
+    for (layer, reference) in [
+        (
+            "rgba_jpeg_near",
+            "warp/usda_naip_rgba_jpeg_18_42712_97343_near.png",
+        ),
+        (
+            "usda_naip_rgba_jpeg",
+            "warp/usda_naip_rgba_jpeg_18_42712_97343_bilinear.png",
+        ),
+    ] {
+        let r = server.get(&format!("/{layer}/18/42712/97343.png")).await;
+        assert_eq!(r.status, StatusCode::OK, "{layer}");
+        let rgba = png_rgba(&r.body);
+        assert!(
+            rgba.chunks_exact(4).any(|p| p[3] == 0) && rgba.chunks_exact(4).any(|p| p[3] == 255),
+            "{layer}: transparent and opaque parts"
+        );
+        assert_like_reference(&r.body, reference);
+    }
+}

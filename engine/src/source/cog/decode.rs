@@ -23,7 +23,8 @@ pub enum Compression {
     Deflate,
     PackBits,
     Zstd,
-    Jpeg,
+    /// JPEG, with the colour handling libtiff gives its blocks.
+    Jpeg(JpegColour),
     Webp,
     /// LERC, with the compression GDAL may apply on top of each blob.
     Lerc(LercPacking),
@@ -40,6 +41,50 @@ pub enum LercPacking {
     Deflate,
     /// A ZSTD frame (`COMPRESS=LERC_ZSTD`).
     Zstd,
+}
+
+/// What libtiff's JPEG codec (`tif_jpeg.c`, `JPEGPreDecode`) does with a
+/// block's colour components when GDAL reads it: it converts YCbCr to RGB
+/// (GDAL asks for `JPEGCOLORMODE_RGB`) and leaves every other photometric
+/// interpretation's components as they are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JpegColour {
+    /// Photometric YCbCr, three samples: converted to RGB.
+    YCbCrToRgb,
+    /// Grey, RGB, RGB + alpha, or one plane of a band-separate image: the
+    /// stored components, with no colour transform (libtiff decodes them as
+    /// `JCS_UNKNOWN`; GDAL writes RGB + alpha that way, RGB with an Adobe
+    /// marker saying so).
+    AsStored,
+}
+
+/// TIFF PhotometricInterpretation values of CMYK and YCbCr (TIFF 6.0 §16, §21).
+const PHOTOMETRIC_SEPARATED: u64 = 5;
+const PHOTOMETRIC_YCBCR: u64 = 6;
+
+impl JpegColour {
+    /// The colour handling of a JPEG level, or why it is not read: each
+    /// variant GDAL writes is either read as GDAL reads it or named here.
+    /// `samples` are per block (1 for each plane of a band-separate image).
+    pub fn of(bits: u64, samples: u64, photometric: u64) -> Result<Self, String> {
+        if bits != 8 {
+            // libjpeg's 12-bit mode (GDAL's `NBITS=12` UInt16 JPEG), absent
+            // from Debian's GDAL and from zune-jpeg alike.
+            return Err(format!("{bits}-bit JPEG (only 8-bit JPEG is read)"));
+        }
+        match (photometric, samples) {
+            (PHOTOMETRIC_SEPARATED, _) => Err(
+                "JPEG-compressed CMYK (Photometric Separated): GDAL converts it to RGB on read,                  which is not implemented"
+                    .into(),
+            ),
+            (PHOTOMETRIC_YCBCR, 3) => Ok(JpegColour::YCbCrToRgb),
+            (PHOTOMETRIC_YCBCR, n) => Err(format!("YCbCr JPEG with {n} samples per block")),
+            (_, 1 | 3 | 4) => Ok(JpegColour::AsStored),
+            (p, n) => Err(format!(
+                "JPEG with {n} samples per block (Photometric {p}): 1, 3 or 4 are read"
+            )),
+        }
+    }
 }
 
 impl LercPacking {
@@ -69,7 +114,8 @@ impl Compression {
             8 | 32946 => Compression::Deflate,
             32773 => Compression::PackBits,
             50000 => Compression::Zstd,
-            7 => Compression::Jpeg,
+            // The colour handling comes from the directory's other tags.
+            7 => Compression::Jpeg(JpegColour::AsStored),
             50001 => Compression::Webp,
             // The additional compression comes from the LercParameters tag.
             34887 => Compression::Lerc(LercPacking::None),
@@ -175,7 +221,7 @@ pub fn decode_block(raw: &[u8], layout: &Layout) -> Result<Vec<u8>, String> {
         return decode_lerc(raw, packing, layout);
     }
     let mut data = match layout.compression {
-        Compression::Jpeg => decode_jpeg(raw, layout)?,
+        Compression::Jpeg(colour) => decode_jpeg(raw, colour, layout)?,
         Compression::Webp => decode_webp(raw, layout)?,
         other => decompress(raw, other, expected)?,
     };
@@ -246,7 +292,7 @@ fn decompress(raw: &[u8], compression: Compression, expected: usize) -> Result<V
             out.truncate(written);
         }
         Compression::PackBits => unpack_bits(raw, expected, &mut out)?,
-        Compression::Jpeg | Compression::Webp | Compression::Lerc(_) => {
+        Compression::Jpeg(_) | Compression::Webp | Compression::Lerc(_) => {
             return Err("image codecs decode whole blocks, not streams".into())
         }
     }
@@ -254,31 +300,47 @@ fn decompress(raw: &[u8], compression: Compression, expected: usize) -> Result<V
 }
 
 /// A JPEG block: the shared tables (an abbreviated stream, SOI … EOI) are
-/// spliced in front of the block's own stream (TIFF Technical Note 2).
-/// Three-sample blocks come out as RGB: GDAL writes them YCbCr, as the
-/// JPEG default colour transform expects.
-fn decode_jpeg(raw: &[u8], layout: &Layout) -> Result<Vec<u8>, String> {
+/// spliced in front of the block's own stream (TIFF Technical Note 2), and
+/// the components come out as libtiff gives them to GDAL (`colour`).
+fn decode_jpeg(raw: &[u8], colour: JpegColour, layout: &Layout) -> Result<Vec<u8>, String> {
     use zune_core::colorspace::ColorSpace;
-    if layout.sample_type != SampleType::U8 || !matches!(layout.samples, 1 | 3) {
+    if layout.sample_type != SampleType::U8 || !matches!(layout.samples, 1 | 3 | 4) {
         return Err(format!(
             "JPEG with {} {:?} samples",
             layout.samples, layout.sample_type
         ));
     }
     let stream = jpeg_stream(raw, layout.jpeg_tables);
-    let out = if layout.samples == 1 {
-        ColorSpace::Luma
-    } else {
-        ColorSpace::RGB
-    };
     let options = zune_core::options::DecoderOptions::default()
         .set_max_width(layout.width)
-        .set_max_height(layout.rows)
-        .jpeg_set_out_colorspace(out);
+        .set_max_height(layout.rows);
     let mut decoder = zune_jpeg::JpegDecoder::new_with_options(
         zune_core::bytestream::ZCursor::new(&stream),
         options,
     );
+    decoder
+        .decode_headers()
+        .map_err(|e| format!("JPEG: {e:?}"))?;
+    // zune-jpeg guesses the stream's colour space from its markers (no
+    // Adobe marker: YCbCr for three components, CMYK for four); asking for
+    // that same space back is how it copies the components untransformed.
+    let stored = decoder.input_colorspace().unwrap_or(ColorSpace::Unknown);
+    let out = match (colour, layout.samples) {
+        (_, 1) => ColorSpace::Luma,
+        (JpegColour::YCbCrToRgb, _) => ColorSpace::RGB,
+        (JpegColour::AsStored, 3) if stored == ColorSpace::YCbCr => ColorSpace::YCbCr,
+        (JpegColour::AsStored, 3) => ColorSpace::RGB,
+        // Four components: CMYK (no marker) or YCCK (an Adobe marker), each
+        // copied as stored when asked for itself.
+        (JpegColour::AsStored, _) => stored,
+    };
+    if out.num_components() != layout.samples {
+        return Err(format!(
+            "JPEG stream of {stored:?} components for {} samples",
+            layout.samples
+        ));
+    }
+    decoder.set_options(options.jpeg_set_out_colorspace(out));
     let pixels = decoder.decode().map_err(|e| format!("JPEG: {e:?}"))?;
     match decoder.dimensions() {
         Some((w, h)) if (w, h) == (layout.width, layout.rows) => Ok(pixels),
@@ -621,6 +683,28 @@ mod tests {
             jpeg_tables: None,
             nodata: None,
             alpha_last: false,
+        }
+    }
+
+    #[test]
+    fn the_jpeg_variants_gdal_writes_are_read_or_refused_by_name() {
+        // Grey, RGB (Photometric 2), RGB + alpha, one plane: as stored.
+        for samples in [1, 3, 4] {
+            assert_eq!(JpegColour::of(8, samples, 2), Ok(JpegColour::AsStored));
+        }
+        assert_eq!(JpegColour::of(8, 1, 1), Ok(JpegColour::AsStored));
+        assert_eq!(
+            JpegColour::of(8, 3, PHOTOMETRIC_YCBCR),
+            Ok(JpegColour::YCbCrToRgb)
+        );
+        for (bits, samples, photometric, words) in [
+            (12, 1, 1, "12-bit JPEG"),
+            (8, 4, PHOTOMETRIC_SEPARATED, "CMYK"),
+            (8, 4, PHOTOMETRIC_YCBCR, "YCbCr JPEG with 4 samples"),
+            (8, 2, 1, "JPEG with 2 samples"),
+        ] {
+            let err = JpegColour::of(bits, samples, photometric).unwrap_err();
+            assert!(err.contains(words), "{err}");
         }
     }
 

@@ -11,8 +11,10 @@
 //! chunky and planar layouts; no compression, DEFLATE, LZW, PackBits, ZSTD;
 //! predictors 2 and 3; 8-, 16-, 32- and 64-bit integer and float samples;
 //! GeoKeys to an EPSG code; ModelTiepoint+ModelPixelScale or
-//! ModelTransformation; GDAL_NODATA; JPEG (with JPEGTables, YCbCr to RGB)
-//! and WebP blocks of 8-bit samples; LERC blocks of any sample type, bare
+//! ModelTransformation; GDAL_NODATA; JPEG blocks of 8-bit samples, with or
+//! without JPEGTables (YCbCr to RGB; grey, RGB and RGB + alpha as stored;
+//! CMYK and 12-bit JPEG refused at open, see `decode::JpegColour`); WebP
+//! blocks of 8-bit samples; LERC blocks of any sample type, bare
 //! or in DEFLATE or ZSTD (GDAL's LercParameters tag), with their validity
 //! masks read as GDAL reads them (see `decode`); 1-bit per-dataset masks.
 
@@ -30,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::source::{block_cache_serial, map_file, LevelShape, RasterSource, SourceContext};
 
 pub use decode::SampleType;
-use decode::{decode_block, Compression, Layout};
+use decode::{decode_block, Compression, JpegColour, Layout};
 pub use geo::GeoTransform;
 use ifd::{ByteOrder, Ifd};
 
@@ -39,6 +41,7 @@ const IMAGE_WIDTH: u16 = 256;
 const IMAGE_LENGTH: u16 = 257;
 const BITS_PER_SAMPLE: u16 = 258;
 const COMPRESSION: u16 = 259;
+const PHOTOMETRIC: u16 = 262;
 const STRIP_OFFSETS: u16 = 273;
 const SAMPLES_PER_PIXEL: u16 = 277;
 const ROWS_PER_STRIP: u16 = 278;
@@ -270,7 +273,7 @@ impl Cog {
         };
         let (across, down) = l.blocks();
         let whole = (col + 1) * l.block_width <= l.width && (row + 1) * l.block_height <= l.height;
-        if l.compression != Compression::Jpeg
+        if !matches!(l.compression, Compression::Jpeg(_))
             || l.planar
             || l.samples != 3
             || !whole
@@ -435,6 +438,15 @@ fn parse_level(d: &Ifd, file_len: u64) -> std::result::Result<Level, LevelError>
     }
     // A transparency mask is 1-bit; its rows unpack to bytes.
     let one_bit = bits == 1 && samples == 1;
+    let planar = d.uint(PLANAR_CONFIGURATION) == Some(2) && samples > 1;
+    if let Compression::Jpeg(_) = compression {
+        // Refused here, by name, rather than as a failure of every block.
+        let per_block = if planar { 1 } else { samples };
+        let photometric = d.uint(PHOTOMETRIC).unwrap_or(1);
+        compression = Compression::Jpeg(
+            JpegColour::of(bits, per_block, photometric).map_err(LevelError::Unsupported)?,
+        );
+    }
     let sample_type = if one_bit {
         SampleType::U8
     } else {
@@ -469,7 +481,6 @@ fn parse_level(d: &Ifd, file_len: u64) -> std::result::Result<Level, LevelError>
             "blocks of {block_bytes} bytes exceed {MAX_BLOCK_BYTES}"
         )));
     }
-    let planar = d.uint(PLANAR_CONFIGURATION) == Some(2) && samples > 1;
     let planes = if planar { samples } else { 1 };
     let blocks = width
         .div_ceil(block_width)
