@@ -2,7 +2,7 @@
 //! as gdalwarp's tile (tests/fixtures/warp/) and as the engine's own warp.
 
 use hyper::{Method, StatusCode};
-use tuilerie_tests::{fixture, png_rgba, sample, TestServer};
+use tuilerie_tests::{capture_logs, fixture, png_rgba, sample, TestServer};
 
 /// Pixels whose transparency differs, or, opaque in both, whose channels
 /// differ by more than one level.
@@ -14,6 +14,13 @@ fn differing_pixels(ours: &[u8], theirs: &[u8]) -> usize {
                 || (a[3] > 0 && a.iter().zip(b.iter()).any(|(p, q)| p.abs_diff(*q) > 1))
         })
         .count()
+}
+
+/// The WebMercatorQuad tile (column, row) at zoom `z` holding a WGS 84 point.
+fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let row = (1.0 - lat.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * n;
+    (((lon + 180.0) / 360.0 * n) as u32, row as u32)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -233,9 +240,7 @@ async fn unstyled_16_bit_layers_use_the_files_value_range_and_bad_styles_are_ref
         ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0)
     };
     let z = 8;
-    let n = f64::from(1u32 << z);
-    let x = ((lon + 180.0) / 360.0 * n) as u32;
-    let y = ((1.0 - lat.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * n) as u32;
+    let (x, y) = tile_of(lon, lat, z);
     for layer in ["cog", "viridis"] {
         let r = server.get(&format!("/{layer}/{z}/{x}/{y}.png")).await;
         assert_eq!(r.status, StatusCode::OK, "{layer}");
@@ -463,4 +468,128 @@ async fn an_rgba_jpeg_geotiff_serves_tiles_like_gdalwarps_issue_12() {
         );
         assert_like_reference(&r.body, reference);
     }
+}
+
+/// Issue 12: a float raster whose overviews hold no valid value (its few
+/// valid pixels missed by nearest-neighbour overviews) was disabled ("the
+/// file has no valid values to rescale"). Its default rescale now comes
+/// from the coarsest level that has valid values, here the full
+/// resolution: the tile holding its lowest and highest pixels is GDAL's,
+/// scaled from GDAL's exact minimum and maximum.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sparse_float_geotiff_is_rescaled_from_the_level_holding_its_values_issue_12() {
+    let config = r#"
+        [[layers]]
+        id = "sparse"
+        path = "@SAMPLES@/cog/ign_mns_sparse_float32.tif"
+        resampling = "near"
+    "#;
+    let server = TestServer::start(config, &[]).await;
+    assert!(server.failures.is_empty(), "{:?}", server.failures);
+    let r = server.get("/sparse/15/16165/11364.png").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let ours = png_rgba(&r.body);
+    let theirs = png_rgba(
+        &std::fs::read(fixture("warp/styled/ign_sparse_15_16165_11364_near.png")).unwrap(),
+    );
+    let opaque = |tile: &[u8]| -> Vec<(usize, u8)> {
+        tile.chunks_exact(4)
+            .enumerate()
+            .filter(|(_, p)| p[3] == 255)
+            .map(|(i, p)| (i, p[0]))
+            .collect()
+    };
+    let (ours, theirs) = (opaque(&ours), opaque(&theirs));
+    // The lowest pixel black, the highest white, where GDAL puts them.
+    assert!(
+        theirs.iter().any(|p| p.1 == 0) && theirs.iter().any(|p| p.1 == 255),
+        "{theirs:?}"
+    );
+    assert_eq!(ours, theirs);
+}
+
+/// Issue 12: a float raster with no valid value anywhere is served, its
+/// tiles transparent, with a warning naming the file, not disabled.
+#[tokio::test(flavor = "current_thread")]
+async fn a_geotiff_with_no_valid_value_is_served_transparent_with_a_warning_issue_12() {
+    let (_guard, logs) = capture_logs();
+    let path = sample("cog/ign_mns_nodata_float32.tif");
+    let server = TestServer::start("", std::slice::from_ref(&path)).await;
+    assert!(server.failures.is_empty(), "{:?}", server.failures);
+    let log = logs.text();
+    let warning = log
+        .lines()
+        .find(|l| l.contains("no valid value to rescale"))
+        .unwrap_or_else(|| panic!("no warning in {log}"));
+    assert!(
+        warning.contains("WARN") && warning.contains("ign_mns_nodata_float32.tif"),
+        "{warning}"
+    );
+    let r = server
+        .get("/ign_mns_nodata_float32/15/16165/11364.png")
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(png_rgba(&r.body).chunks_exact(4).all(|p| p[3] == 0));
+}
+
+/// Issue 12: a GeoTIFF with one damaged block (its zlib header overwritten
+/// after GDAL wrote it): the tiles needing that block fail with the status
+/// of corrupt data, every other tile is served, and the log names the
+/// file, level and block once however many requests hit it.
+#[tokio::test(flavor = "current_thread")]
+async fn a_corrupt_block_fails_only_its_tiles_and_is_logged_once_issue_12() {
+    let (_guard, logs) = capture_logs();
+    let server =
+        TestServer::start("", &[sample("cog/cog_uint8_rgb_nodata_corrupt_block.tif")]).await;
+    assert!(server.failures.is_empty(), "{:?}", server.failures);
+    let tj = server
+        .get("/cog_uint8_rgb_nodata_corrupt_block")
+        .await
+        .json();
+    // Two zooms past the file's (one tile there): 4 × 4 blocks in ~ 5 × 5 tiles.
+    let z = tj["maxzoom"].as_u64().unwrap() as u32 + 2;
+    let b: Vec<f64> = serde_json::from_value(tj["bounds"].clone()).unwrap();
+    let ((west, north), (east, south)) = (tile_of(b[0], b[3], z), tile_of(b[2], b[1], z));
+    let (mut served, mut failed) = (0, 0);
+    for _round in 0..2 {
+        for y in north..=south {
+            for x in west..=east {
+                let r = server
+                    .get(&format!(
+                        "/cog_uint8_rgb_nodata_corrupt_block/{z}/{x}/{y}.png"
+                    ))
+                    .await;
+                if r.status == StatusCode::OK {
+                    assert!(png_rgba(&r.body).chunks_exact(4).any(|p| p[3] == 255));
+                    served += 1;
+                } else {
+                    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+                    assert!(!r.error().contains(".tif"), "no path to the client");
+                    failed += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        served > failed && failed >= 2,
+        "{served} served, {failed} failed"
+    );
+    // The TileJSON's centre tile (what tests/clients/tilejson_client.py
+    // asks for) is read from an overview, undamaged.
+    let [lon, lat, zoom] = [0, 1, 2].map(|i| tj["center"][i].as_f64().unwrap());
+    let (x, y) = tile_of(lon, lat, zoom as u32);
+    let centre = format!("/cog_uint8_rgb_nodata_corrupt_block/{zoom}/{x}/{y}.png");
+    assert_eq!(server.get(&centre).await.status, StatusCode::OK, "{centre}");
+    let log = logs.text();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("request failed"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(
+        lines[0].contains("cog_uint8_rgb_nodata_corrupt_block.tif")
+            && lines[0].contains("level 0, block 1,1"),
+        "{}",
+        lines[0]
+    );
 }

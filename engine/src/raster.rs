@@ -43,7 +43,7 @@ impl RasterLayer {
         let gt = source
             .geotransform()
             .ok_or_else(|| unsupported("no georeferencing (geotransform)".into()))?;
-        let style = Style::new(source.as_ref(), spec).map_err(|e| Error::InvalidRequest {
+        let style = Style::new(source.as_ref(), path, spec).map_err(|e| Error::InvalidRequest {
             detail: format!("{}: {e}", path.display()),
         })?;
         let resampling = match &spec.resampling {

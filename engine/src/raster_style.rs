@@ -3,6 +3,8 @@
 //! range), named colormaps for one band, and hillshading for elevation.
 //! 8-bit images need none of it and pass through unchanged.
 
+use std::path::Path;
+
 use crate::error::{Error, Result};
 use crate::source::cog::SampleType;
 use crate::source::RasterSource;
@@ -107,10 +109,11 @@ impl Style {
             && !self.hillshade
     }
 
-    /// The style of `source` under `spec`: 8-bit images show their grey or
-    /// RGB bands as they are; other types need a rescale, from `spec` or
-    /// from the value range of the source's smallest overview.
-    pub fn new(source: &dyn RasterSource, spec: &StyleSpec) -> Result<Self> {
+    /// The style of `source` (the file `path`) under `spec`: 8-bit images
+    /// show their grey or RGB bands as they are; other types need a
+    /// rescale, from `spec` or from the value range of the source's
+    /// coarsest level that has valid values.
+    pub fn new(source: &dyn RasterSource, path: &Path, spec: &StyleSpec) -> Result<Self> {
         let invalid = |detail: String| Error::InvalidRequest { detail };
         let data_bands = source.bands() - usize::from(alpha_band(source).is_some());
         let bands: Vec<usize> = match &spec.bands {
@@ -152,12 +155,21 @@ impl Style {
                 )))
             }
             None if source.sample_type() == SampleType::U8 || spec.hillshade => None,
-            None => Some(
-                bands
-                    .iter()
-                    .map(|&b| value_range(source, b))
-                    .collect::<Result<_>>()?,
-            ),
+            None => {
+                let ranges: Vec<_> = bands.iter().map(|&b| value_range(source, b)).collect();
+                if ranges.iter().any(Option::is_none) {
+                    // Served all the same: its tiles are transparent.
+                    tracing::warn!(path = %path.display(),
+                        "no valid value to rescale in the levels scanned: the layer's tiles \
+                         are transparent unless `rescale` is configured");
+                }
+                Some(
+                    ranges
+                        .into_iter()
+                        .map(|r| r.unwrap_or(EMPTY_RANGE))
+                        .collect(),
+                )
+            }
         };
         Ok(Style {
             bands,
@@ -231,42 +243,62 @@ fn identity_rgb(warped: &Warped) -> Rgba {
     }
 }
 
-/// The minimum and maximum valid value of 0-based `band`, over the
-/// smallest overview (cheap, and what TiTiler's default statistics
-/// approximate too).
-fn value_range(source: &dyn RasterSource, band: usize) -> Result<(f64, f64)> {
-    let level = source.levels().len() - 1;
-    let l = source.levels()[level];
-    let (across, down) = l.blocks();
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for row in 0..down {
-        for col in 0..across {
-            let block = source.read_block(level, col, row)?;
-            let rows = block.rows.min((l.height - row * l.block_height) as usize);
-            let cols = block.width.min((l.width - col * l.block_width) as usize);
-            for y in 0..rows {
-                for x in 0..cols {
-                    let v = f64::from(crate::warp::sample(
-                        &block,
-                        (y * block.width + x) * block.bands + band,
-                    ));
-                    if v.is_finite() && source.nodata().is_none_or(|n| v != n) {
-                        lo = lo.min(v);
-                        hi = hi.max(v);
+/// Samples a default rescale may read at open beyond the coarsest level:
+/// finer levels are scanned, coarsest first, only while each holds at most
+/// this many pixels (a 4096² level: 64 MiB of f32, a fraction of a second).
+const SCAN_PIXELS: u64 = 1 << 24;
+
+/// The rescale of a band with no valid value in the levels scanned: any
+/// increasing range does, its pixels being all transparent.
+const EMPTY_RANGE: (f64, f64) = (0.0, 1.0);
+
+/// The minimum and maximum valid value of 0-based `band`, from the coarsest
+/// level that has any (cheap, and what TiTiler's default statistics
+/// approximate too). Not the coarsest level alone: a sparse raster's
+/// overviews, made by nearest neighbour, may miss every valid pixel (issue
+/// 12). `None`: no valid value in the levels scanned (see [`SCAN_PIXELS`]).
+/// A block that cannot be read is skipped: the tiles that need it fail on
+/// their own, and the rest of the layer is served.
+fn value_range(source: &dyn RasterSource, band: usize) -> Option<(f64, f64)> {
+    let levels = source.levels();
+    let scanned = levels.iter().enumerate().rev().filter(|(i, l)| {
+        *i == levels.len() - 1 || u64::from(l.width) * u64::from(l.height) <= SCAN_PIXELS
+    });
+    for (level, l) in scanned {
+        let (across, down) = l.blocks();
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for row in 0..down {
+            for col in 0..across {
+                let block = match source.read_block(level, col, row) {
+                    Ok(block) => block,
+                    Err(error) => {
+                        tracing::warn!(%error, level, col, row, "block skipped by the default rescale");
+                        continue;
+                    }
+                };
+                let rows = block.rows.min((l.height - row * l.block_height) as usize);
+                let cols = block.width.min((l.width - col * l.block_width) as usize);
+                for y in 0..rows {
+                    for x in 0..cols {
+                        let v = f64::from(crate::warp::sample(
+                            &block,
+                            (y * block.width + x) * block.bands + band,
+                        ));
+                        if v.is_finite() && source.nodata().is_none_or(|n| v != n) {
+                            lo = lo.min(v);
+                            hi = hi.max(v);
+                        }
                     }
                 }
             }
         }
+        if lo < hi {
+            return Some((lo, hi));
+        } else if lo.is_finite() {
+            return Some((lo, lo + 1.0));
+        }
     }
-    if lo < hi {
-        Ok((lo, hi))
-    } else if lo.is_finite() {
-        Ok((lo, lo + 1.0))
-    } else {
-        Err(Error::InvalidRequest {
-            detail: "the file has no valid values to rescale".into(),
-        })
-    }
+    None
 }
 
 /// Horn's hillshade of band 0 (GDAL's `gdaldem hillshade` defaults:

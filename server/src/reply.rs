@@ -1,6 +1,11 @@
 //! Replies and the one table that maps engine error kinds to HTTP status.
 //! Messages of client errors go to the client; details of server-side
-//! failures (file paths, offsets) go to the log only.
+//! failures (file paths, offsets) go to the log only, each distinct one
+//! once at error level (a damaged GeoTIFF block fails every tile that
+//! needs it, and would otherwise fill the log with the same line).
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -56,7 +61,13 @@ impl Reply {
     pub fn from_engine(error: &Error, layer: &str) -> Self {
         let status = status_of(error.kind());
         if status.is_server_error() {
-            tracing::error!(layer, error = %error, "request failed");
+            let message = error.to_string();
+            if first_time(&message) {
+                tracing::error!(layer, error = %message,
+                    "request failed (each failure is logged once; repeats at debug level)");
+            } else {
+                tracing::debug!(layer, error = %message, "request failed again");
+            }
             Reply::error(
                 status,
                 format!("layer {layer:?} could not be read; see the server log"),
@@ -99,6 +110,26 @@ impl Reply {
         }
         response
     }
+}
+
+/// Distinct server-side failures remembered as logged. When full, the set
+/// is emptied: memory stays bounded, and failures still happening are
+/// logged again at error level rather than never.
+const LOGGED_FAILURES: usize = 1024;
+
+/// Whether the failure `message` (which names the file and, for a damaged
+/// block, its level and block) is not yet in the log.
+fn first_time(message: &str) -> bool {
+    static LOGGED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    // A panic while holding the lock leaves the set usable.
+    let mut logged = LOGGED.lock().unwrap_or_else(|e| e.into_inner());
+    if logged.contains(message) {
+        return false;
+    }
+    if logged.len() >= LOGGED_FAILURES {
+        logged.clear();
+    }
+    logged.insert(message.to_owned())
 }
 
 /// The HTTP status of an engine error kind. Data-side limits (a tile that

@@ -247,7 +247,7 @@ impl Cog {
         let key = (self.serial, level as u16, col, row);
         self.ctx
             .cog_blocks
-            .get_or_insert_with(key, || self.decode(l, col, row))
+            .get_or_insert_with(key, || self.decode(l, &format!("level {level}"), col, row))
     }
 
     /// Block (`col`, `row`) of the mask of `level`: one byte per pixel, 0
@@ -260,7 +260,9 @@ impl Cog {
         let key = (self.serial, 0x8000 | level as u16, col, row);
         self.ctx
             .cog_blocks
-            .get_or_insert_with(key, || self.decode(mask, col, row))
+            .get_or_insert_with(key, || {
+                self.decode(mask, &format!("mask of level {level}"), col, row)
+            })
             .map(Some)
     }
 
@@ -299,11 +301,13 @@ impl Cog {
         ))))
     }
 
-    fn decode(&self, l: &Level, col: u32, row: u32) -> Result<Block> {
+    /// Block (`col`, `row`) of `l`, which errors name as `level` (its
+    /// level, or its level's mask).
+    fn decode(&self, l: &Level, level: &str, col: u32, row: u32) -> Result<Block> {
         let (across, down) = l.blocks();
         if col >= across || row >= down {
             return Err(Error::invalid(format!(
-                "block {col},{row} is outside the {across}×{down} blocks of {}",
+                "block {col},{row} is outside the {across}×{down} blocks of {level} of {}",
                 self.path.display()
             )));
         }
@@ -337,7 +341,7 @@ impl Cog {
         let corrupt = |detail: String| Error::Corrupt {
             path: self.path.clone(),
             format: "GeoTIFF",
-            detail: format!("block {col},{row}: {detail}"),
+            detail: format!("{level}, block {col},{row}: {detail}"),
         };
         let mut decoded = Vec::with_capacity(planes);
         for p in 0..planes {
