@@ -199,12 +199,13 @@ impl VectorLayer {
                 max: MAX_FEATURES_PER_TILE,
                 stroke: Stroke::Within(CURVE_TOLERANCE * side / units),
             };
-            t.gpkg.for_each_feature(&t.table, &selection, &mut |feature| {
-                if reprojected {
-                    reproject(&mut feature.geometry, &transform);
-                }
-                layer.add(feature);
-            })?;
+            t.gpkg
+                .for_each_feature(&t.table, &selection, &mut |feature| {
+                    if reprojected {
+                        reproject(&mut feature.geometry, &transform);
+                    }
+                    layer.add(feature);
+                })?;
             layers.push(layer);
         }
         Ok(encode_tile(&layers))

@@ -787,10 +787,19 @@ pub(crate) mod tests {
             let cases: Vec<(&str, Vec<u8>, usize)> = vec![
                 ("circular string", arc.clone(), 46),
                 ("compound curve", compound.clone(), 47),
-                ("curve polygon with a compound ring", curve_polygon.clone(), 47),
+                (
+                    "curve polygon with a compound ring",
+                    curve_polygon.clone(),
+                    47,
+                ),
                 (
                     "multicurve of an arc and a compound curve",
-                    little().header(iso(11)).u32(2).raw(&arc).raw(&compound).bytes,
+                    little()
+                        .header(iso(11))
+                        .u32(2)
+                        .raw(&arc)
+                        .raw(&compound)
+                        .bytes,
                     46 + 47,
                 ),
                 (
@@ -805,7 +814,12 @@ pub(crate) mod tests {
                 ),
                 (
                     "collection of an arc and a curve polygon",
-                    little().header(iso(7)).u32(2).raw(&arc).raw(&curve_polygon).bytes,
+                    little()
+                        .header(iso(7))
+                        .u32(2)
+                        .raw(&arc)
+                        .raw(&curve_polygon)
+                        .bytes,
                     46 + 47,
                 ),
             ];
@@ -828,8 +842,16 @@ pub(crate) mod tests {
         let triangle = little().header(17).u32(1).u32(4).f64s(&face).bytes;
         let polygon = little().header(3).u32(1).u32(4).f64s(&face).bytes;
         let expected = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 0.0, y: 1.0)];
-        assert_eq!(parse(&triangle).unwrap(), Geometry::Polygon(expected.clone()));
-        let tin = little().header(16).u32(2).raw(&triangle).raw(&triangle).bytes;
+        assert_eq!(
+            parse(&triangle).unwrap(),
+            Geometry::Polygon(expected.clone())
+        );
+        let tin = little()
+            .header(16)
+            .u32(2)
+            .raw(&triangle)
+            .raw(&triangle)
+            .bytes;
         let surface = little().header(15).u32(1).raw(&polygon).bytes;
         assert_eq!(
             parse(&tin).unwrap(),
@@ -879,12 +901,17 @@ pub(crate) mod tests {
                     .bytes,
             )
             .bytes;
-        assert!(matches!(parse(&there_and_back), Err(GeometryError::Corrupt(_))));
+        assert!(matches!(
+            parse(&there_and_back),
+            Err(GeometryError::Corrupt(_))
+        ));
     }
 
     #[test]
     fn a_stroke_tolerance_sets_how_finely_curves_are_read() {
-        let arc = little().points(8, 2, &[0.0, 0.0, 1000.0, 1000.0, 2000.0, 0.0]).bytes;
+        let arc = little()
+            .points(8, 2, &[0.0, 0.0, 1000.0, 1000.0, 2000.0, 0.0])
+            .bytes;
         let count = |stroke| match super::parse(&arc, stroke).unwrap() {
             Geometry::LineString(l) => l.0.len(),
             other => panic!("{other:?}"),
