@@ -424,7 +424,7 @@ impl Reader<'_> {
     /// CurvePolygon (curves with headers).
     fn surface_body(&mut self, h: &Header, depth: usize) -> Result<Polygon<f64>> {
         let at = self.pos;
-        let mut rings = if h.code != code::CURVEPOLYGON {
+        let rings = if h.code != code::CURVEPOLYGON {
             let n = self.count(h.order, 4, "rings")?;
             let mut rings = Vec::with_capacity(n);
             for _ in 0..n {
@@ -763,7 +763,7 @@ pub(crate) mod tests {
         let mut coords = Vec::new();
         for &(x, y) in xy {
             coords.extend([x, y]);
-            coords.extend(std::iter::repeat(7.0).take(dims - 2));
+            coords.extend(std::iter::repeat_n(7.0, dims - 2));
         }
         little()
             .points(code + iso_offset(dims, m), dims, &coords)
