@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use tuilerie_benches::{generated, tile_bbox};
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::mvt::{encode_tile, LayerEncoder, MvtOptions, TileParams};
-use tuilerie_engine::source::gpkg::GeoPackage;
+use tuilerie_engine::source::gpkg::{GeoPackage, Selection};
 use tuilerie_engine::vector::{TableSpec, VectorLayer, MAX_FEATURES_PER_TILE};
 
 /// One tile of each zoom of the load run, in the middle of the data.
@@ -54,16 +54,15 @@ fn vector_tiles(c: &mut Criterion) {
         group.bench_function(format!("query_z{z}"), |b| {
             b.iter(|| {
                 let mut n = 0;
-                gpkg.for_each_feature(
-                    table,
-                    Some(bbox),
-                    &fields,
-                    None,
-                    MAX_FEATURES_PER_TILE,
-                    &mut |f| {
-                        n += f.values.len();
-                    },
-                )
+                let selection = Selection {
+                    bbox: Some(bbox),
+                    fields: &fields,
+                    max: MAX_FEATURES_PER_TILE,
+                    ..Selection::default()
+                };
+                gpkg.for_each_feature(table, &selection, &mut |f| {
+                    n += f.values.len();
+                })
                 .unwrap();
                 black_box(n)
             })

@@ -4,7 +4,11 @@
 //!
 //! The query box is the tile grown by the encoder's buffer, taken into the
 //! table's CRS through a densified outline; the R-tree answers it. Work per
-//! tile is bounded by [`MAX_FEATURES_PER_TILE`].
+//! tile is bounded by [`MAX_FEATURES_PER_TILE`]. Curves are stroked within
+//! [`CURVE_TOLERANCE`] of a tile unit, measured in the table's CRS: a tile
+//! holds positions rounded to its unit grid, so finer vertices would not
+//! show and coarser ones would (facets); a feature that cannot be decoded
+//! is left out of the tile (and logged once) rather than failing it.
 
 use std::sync::Arc;
 
@@ -16,13 +20,18 @@ use crate::error::{Error, Result};
 use crate::feature::{Field, FieldType};
 use crate::metadata::{valid_bounds, TileSetMetadata};
 use crate::mvt::{encode_tile, LayerEncoder, MvtOptions};
-use crate::source::gpkg::{FeatureTable, GeoPackage};
+use crate::source::gpkg::{FeatureTable, GeoPackage, Selection, Stroke};
 use crate::tile::{TileFormat, MAX_ZOOM};
 
 /// Most features one table may put in one tile: 250,000 polygons of ten
 /// vertices are ~60 MB decoded, the worst a request may cost; a denser tile
 /// is refused (`LimitExceeded`) rather than allowed to exhaust memory.
 pub const MAX_FEATURES_PER_TILE: usize = 250_000;
+
+/// Largest distance between an arc and its polyline, in tile units: a
+/// quarter of the unit the encoder rounds positions to, so stroking adds
+/// at most half of what rounding already moves a vertex.
+const CURVE_TOLERANCE: f64 = 0.25;
 
 /// Which table to serve and how: its attributes (all by default), a filter
 /// (an SQL expression on its columns, as MapServer's native FILTER), and
@@ -130,10 +139,14 @@ impl VectorLayer {
             // A filter that SQLite cannot run is the layer's error now, not
             // every tile's later: ask for a box far from any data.
             if let Some(filter) = &vector_table.filter {
-                let far = Some([1e300, 1e300, 1e300, 1e300]);
-                let fields = &vector_table.field_indices;
-                let table = &vector_table.table;
-                gpkg.for_each_feature(table, far, fields, Some(filter), 1, &mut |_| {})?;
+                let far = Selection {
+                    bbox: Some([1e300, 1e300, 1e300, 1e300]),
+                    fields: &vector_table.field_indices,
+                    filter: Some(filter),
+                    max: 1,
+                    stroke: Stroke::Gdal,
+                };
+                gpkg.for_each_feature(&vector_table.table, &far, &mut |_| {})?;
             }
             tables.push(vector_table);
         }
@@ -174,19 +187,25 @@ impl VectorLayer {
             };
             let mut layer = LayerEncoder::new(&t.table.table, &t.fields, &params);
             let reprojected = t.crs.epsg != crs.epsg;
-            t.gpkg.for_each_feature(
-                &t.table,
-                Some(source_bbox),
-                &t.field_indices,
-                t.filter.as_deref(),
-                MAX_FEATURES_PER_TILE,
-                &mut |feature| {
+            // A tile unit in the table's CRS: the query box spans the tile
+            // and its buffers; the narrower side, where reprojection makes
+            // units unequal.
+            let units = f64::from(params.extent) + 2.0 * f64::from(params.buffer);
+            let side = (source_bbox[2] - source_bbox[0]).min(source_bbox[3] - source_bbox[1]);
+            let selection = Selection {
+                bbox: Some(source_bbox),
+                fields: &t.field_indices,
+                filter: t.filter.as_deref(),
+                max: MAX_FEATURES_PER_TILE,
+                stroke: Stroke::Within(CURVE_TOLERANCE * side / units),
+            };
+            t.gpkg
+                .for_each_feature(&t.table, &selection, &mut |feature| {
                     if reprojected {
                         reproject(&mut feature.geometry, &transform);
                     }
                     layer.add(feature);
-                },
-            )?;
+                })?;
             layers.push(layer);
         }
         Ok(encode_tile(&layers))

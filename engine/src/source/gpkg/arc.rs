@@ -3,26 +3,70 @@
 //! ISO 13249-3 SQL/MM `CircularString`).
 //!
 //! An arc is given by three points: start, any point on the arc, end. It is
-//! replaced by vertices on its circle at equal angles, at most
-//! [`STEP_DEGREES`] apart, from the exact start to the exact end (the middle
-//! point is on the circle but not necessarily a vertex). Three collinear
-//! points are an arc of infinite radius: the straight segments through them.
-//! Start equal to end is a full circle whose diameter is start–middle,
-//! walked counter-clockwise (SQL/MM leaves the direction open; GDAL walks it
-//! counter-clockwise too).
+//! replaced by vertices on its circle at equal angles, from the exact start
+//! to the exact end (the middle point is on the circle but not necessarily
+//! a vertex). Three collinear points are an arc of infinite radius: the
+//! straight segments through them. Start equal to end is a full circle
+//! whose diameter is start–middle, walked counter-clockwise (SQL/MM leaves
+//! the direction open; GDAL walks it counter-clockwise too).
 //!
-//! The alternative that lost: a chord-error bound (vertices placed so that
-//! the polyline is within a distance of the arc) adapts to the radius, but
-//! needs a tolerance in the data's units, which a reader does not know.
+//! How many vertices: a [`Stroke`]. Without a tile (reading features for
+//! themselves) the step is GDAL's default, 4°, so both readers draw alike.
+//! For a tile the step follows a chord error tied to the tile's resolution
+//! (`Stroke::Within`, a fraction of a tile unit in the data's units), as a
+//! renderer would: the same arc gets few vertices at low zooms, where it
+//! spans a few pixels, and enough at high zooms that no facet shows, where
+//! a fixed 4° leaves facets of `r (1 - cos 2°)`, 6 units of a 4096-unit
+//! tile for an arc as wide as the tile. Either way an arc keeps at least
+//! one vertex per 45° (a circle stays a ring) and at most
+//! [`MAX_SEGMENTS`]: an arc of a huge circle cannot make millions.
 
 use geo_types::Coord;
 
-/// Largest angle between two vertices of a linearized arc, in degrees:
-/// GDAL's default (`OGR_ARC_STEPSIZE`), so both readers draw alike. The
-/// polyline is within `r (1 - cos 2°) ≈ 6.1e-4 r` of the arc, and an arc
-/// becomes at most 90 segments: a blob can grow at most 45 times (two
-/// 16-byte points in, 90 out).
+/// GDAL's default step between the vertices of a linearized arc
+/// (`OGR_ARC_STEPSIZE`), in degrees.
 pub(crate) const STEP_DEGREES: f64 = 4.0;
+
+/// Widest step whatever the tolerance: 8 vertices per circle.
+const MAX_STEP_DEGREES: f64 = 45.0;
+
+/// Most segments one arc becomes: 1024 keep a circle as wide as 25 tiles
+/// within half a unit of a 4096-unit tile (the chord error of a step is
+/// `r (1 - cos(π / 1024))`, 4.7e-6 r), and bound what one arc can cost.
+pub(crate) const MAX_SEGMENTS: usize = 1024;
+
+/// How finely arcs are cut into segments.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Stroke {
+    /// GDAL's default: vertices at most [`STEP_DEGREES`] apart.
+    #[default]
+    Gdal,
+    /// Vertices close enough that the polyline stays within this distance
+    /// of the arc (in the data's units; not finite or not positive is
+    /// [`Stroke::Gdal`]).
+    Within(f64),
+}
+
+impl Stroke {
+    /// The number of equal segments for an arc of `radius` sweeping
+    /// `sweep` radians (finite, nonzero).
+    fn segments(self, radius: f64, sweep: f64) -> usize {
+        let step = match self {
+            // The chord error of a step θ is r (1 - cos(θ/2)).
+            Stroke::Within(e) if e.is_finite() && e > 0.0 => {
+                2.0 * (1.0 - (e / radius).min(1.0)).acos()
+            }
+            _ => STEP_DEGREES.to_radians(),
+        };
+        let n = (sweep.abs() / step.min(MAX_STEP_DEGREES.to_radians())).ceil();
+        // A step that underflowed to 0 makes n infinite: the cap.
+        if n >= MAX_SEGMENTS as f64 {
+            MAX_SEGMENTS
+        } else {
+            (n as usize).max(1)
+        }
+    }
+}
 
 /// Collinearity threshold: `|cross(p1 - p0, p2 - p0)|` below this share of
 /// `|p1 - p0| |p2 - p0|` (the sine of the angle at p0) makes a straight line.
@@ -30,18 +74,17 @@ pub(crate) const STEP_DEGREES: f64 = 4.0;
 /// coordinates' own precision.
 const COLLINEAR: f64 = 1e-12;
 
-/// Appends the polyline of the arc `p0`–`p1`–`p2` to `out`, which already
-/// ends with `p0`: the vertices after the start, ending exactly at `p2`.
-pub(crate) fn push_arc(p0: Coord, p1: Coord, p2: Coord, out: &mut Vec<Coord>) {
+/// Appends the polyline of the arc `p0`–`p1`–`p2`, cut as `stroke` says, to
+/// `out`, which already ends with `p0`: the vertices after the start,
+/// ending exactly at `p2`.
+pub(crate) fn push_arc(p0: Coord, p1: Coord, p2: Coord, stroke: Stroke, out: &mut Vec<Coord>) {
     let Some((center, radius, start, sweep)) = circle(p0, p1, p2) else {
         // Degenerate: a straight line through the three points.
         out.push(p1);
         out.push(p2);
         return;
     };
-    let step = STEP_DEGREES.to_radians();
-    // `sweep` is finite and at most 2π, so this is at most 90.
-    let segments = (sweep.abs() / step).ceil().max(1.0) as usize;
+    let segments = stroke.segments(radius, sweep);
     for k in 1..segments {
         let angle = start + sweep * k as f64 / segments as f64;
         out.push(Coord {
@@ -106,9 +149,25 @@ mod tests {
     }
 
     fn arc(p0: Coord, p1: Coord, p2: Coord) -> Vec<Coord> {
+        stroked(p0, p1, p2, Stroke::Gdal)
+    }
+
+    fn stroked(p0: Coord, p1: Coord, p2: Coord, stroke: Stroke) -> Vec<Coord> {
         let mut out = vec![p0];
-        push_arc(p0, p1, p2, &mut out);
+        push_arc(p0, p1, p2, stroke, &mut out);
         out
+    }
+
+    /// Largest distance from the arc of `center` and `radius` to the
+    /// middle of a segment of `points` (the chord's farthest point).
+    fn chord_error(points: &[Coord], center: Coord, radius: f64) -> f64 {
+        points
+            .windows(2)
+            .map(|s| {
+                let m = (s[0] + s[1]) / 2.0;
+                radius - (m.x - center.x).hypot(m.y - center.y)
+            })
+            .fold(0.0, f64::max)
     }
 
     fn assert_on_circle(points: &[Coord], center: Coord, radius: f64) {
@@ -168,5 +227,50 @@ mod tests {
         let out = arc(c(0.0, 0.0), c(1.0, 1e-9), c(2.0, 0.0));
         assert!(out.len() <= 91);
         assert_eq!(*out.last().unwrap(), c(2.0, 0.0));
+    }
+
+    #[test]
+    fn a_tolerance_sets_the_chord_error_and_so_the_vertex_count() {
+        // Issue 12: a half circle of radius 1000, stroked for tiles whose
+        // unit is 1, 0.1 and 10: the finer the tile, the more vertices, and
+        // the polyline is within the tolerance every time.
+        let (p0, p1, p2) = (c(0.0, 0.0), c(1000.0, 1000.0), c(2000.0, 0.0));
+        let mut counts = Vec::new();
+        for tolerance in [10.0, 1.0, 0.1] {
+            let out = stroked(p0, p1, p2, Stroke::Within(tolerance));
+            assert_on_circle(&out, c(1000.0, 0.0), 1000.0);
+            let error = chord_error(&out, c(1000.0, 0.0), 1000.0);
+            assert!(error <= tolerance, "{error} > {tolerance}");
+            // Not needlessly fine either: within a quarter of it.
+            assert!(error > tolerance / 4.0, "{error} ≪ {tolerance}");
+            counts.push(out.len());
+        }
+        assert_eq!(counts, [13, 37, 113]);
+        // GDAL's 4° here: 45 segments, a chord error of 0.6.
+        let gdal = arc(p0, p1, p2);
+        assert_eq!(gdal.len(), 46);
+        assert!((chord_error(&gdal, c(1000.0, 0.0), 1000.0) - 0.609).abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_coarse_tolerance_keeps_a_circle_a_ring_of_eight_segments() {
+        let out = stroked(c(0.0, 0.0), c(2.0, 0.0), c(0.0, 0.0), Stroke::Within(100.0));
+        assert_eq!(out.len(), 9);
+        assert_eq!(out[0], out[8]);
+    }
+
+    #[test]
+    fn a_hostile_arc_is_capped_at_max_segments() {
+        // A circle of radius 1e12 at a tolerance of 1e-9: about 10^11
+        // segments by the tolerance.
+        let far = c(2e12, 0.0);
+        let out = stroked(c(0.0, 0.0), far, c(0.0, 0.0), Stroke::Within(1e-9));
+        assert_eq!(out.len(), MAX_SEGMENTS + 1);
+        let tiny = stroked(c(0.0, 0.0), far, c(0.0, 0.0), Stroke::Within(1e-300));
+        assert_eq!(tiny.len(), MAX_SEGMENTS + 1);
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let out = stroked(c(0.0, 0.0), c(1.0, 1.0), c(2.0, 0.0), Stroke::Within(bad));
+            assert_eq!(out.len(), 46, "{bad}: GDAL's step");
+        }
     }
 }

@@ -9,36 +9,50 @@
 //! order SQLite's plan gives (the R-tree's, or that of an index on a
 //! filter's column; sorting them by id cost a fifth of the query), by a
 //! scan in id order.
+//!
+//! A row whose geometry cannot be decoded is skipped and logged once
+//! ([`Skipped`]); the others are answered.
 
 use std::path::Path;
 
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
-use super::contents::{quote, FORMAT};
+use super::arc::Stroke;
+use super::contents::quote;
+use super::skipped::Skipped;
 use super::wkb::{self, GeometryError};
 use super::{blob, rtree_name, FeatureTable};
 use crate::error::{Error, Result};
 use crate::feature::{Feature, FieldType, Geometry, Value};
 
-/// Which features and attributes a query asks for.
-#[derive(Clone, Copy)]
-pub(super) struct Selection<'a> {
+/// Which features and attributes a query asks for, and how finely their
+/// curves are stroked.
+#[derive(Clone, Copy, Default)]
+pub struct Selection<'a> {
+    /// `[min_x, min_y, max_x, max_y]` in the table's SRS; `None` for all.
     pub bbox: Option<[f64; 4]>,
+    /// Indices into the table's fields of the values wanted.
     pub fields: &'a [usize],
+    /// An SQL expression on the table's columns, from the configuration.
     pub filter: Option<&'a str>,
+    /// Most features answered; more is an error.
     pub max: usize,
+    /// How curves become lines.
+    pub stroke: Stroke,
 }
 
 /// Visits the features of `table` whose envelope meets `bbox` (all of them
 /// when `None`) and that pass `filter` (an SQL expression on the table's
 /// columns, from the server's configuration, never from a request), with
-/// the values of `fields`; more than `max` is an error.
+/// the values of `fields`; more than `max` is an error. Features whose
+/// geometry cannot be decoded are skipped and noted in `skipped`.
 pub(super) fn query(
     conn: &Connection,
     path: &Path,
     table: &FeatureTable,
     selection: &Selection,
+    skipped: &Skipped,
     visit: &mut dyn FnMut(&mut Feature),
 ) -> Result<()> {
     let Selection {
@@ -46,6 +60,7 @@ pub(super) fn query(
         fields,
         filter,
         max,
+        stroke,
     } = *selection;
     if let Some(b) = bbox {
         if !(b.iter().all(|v| v.is_finite()) && b[0] <= b[2] && b[1] <= b[3]) {
@@ -112,11 +127,13 @@ pub(super) fn query(
             ValueRef::Integer(i) => Some(i),
             _ => None,
         };
-        let geometry_value = row.get_ref(1).map_err(sqlite)?;
-        let Some(geometry) =
-            geometry(geometry_value, bbox).map_err(|e| geometry_error(path, table, fid, e))?
-        else {
-            continue;
+        let geometry = match geometry(row.get_ref(1).map_err(sqlite)?, bbox, stroke) {
+            Ok(Some(geometry)) => geometry,
+            Ok(None) => continue,
+            Err(e) => {
+                skipped.note(path, &table.table, fid, &e);
+                continue;
+            }
         };
         if count == max {
             return Err(Error::TooManyFeatures {
@@ -143,6 +160,7 @@ pub(super) fn query(
 fn geometry(
     value: ValueRef,
     bbox: Option<[f64; 4]>,
+    stroke: Stroke,
 ) -> Result<Option<Geometry<f64>>, GeometryError> {
     let data = match value {
         ValueRef::Null => return Ok(bbox.is_none().then(wkb::empty)),
@@ -159,7 +177,7 @@ fn geometry(
         return Ok(bbox.is_none().then(wkb::empty));
     }
     let Some(bbox) = bbox else {
-        return wkb::parse(blob.wkb).map(Some);
+        return wkb::parse(blob.wkb, stroke).map(Some);
     };
     let meets =
         |e: [f64; 4]| e[0] <= bbox[2] && e[2] >= bbox[0] && e[1] <= bbox[3] && e[3] >= bbox[1];
@@ -167,30 +185,12 @@ fn geometry(
         if !meets(envelope) {
             return Ok(None);
         }
-        return wkb::parse(blob.wkb).map(Some);
+        return wkb::parse(blob.wkb, stroke).map(Some);
     }
-    let geometry = wkb::parse(blob.wkb)?;
+    let geometry = wkb::parse(blob.wkb, stroke)?;
     Ok(wkb::bounds(&geometry)
         .filter(|e| meets(*e))
         .map(|_| geometry))
-}
-
-fn geometry_error(path: &Path, table: &FeatureTable, fid: Option<i64>, e: GeometryError) -> Error {
-    let at = match fid {
-        Some(fid) => format!("table {:?}, feature {fid}", table.table),
-        None => format!("table {:?}, a feature without an integer id", table.table),
-    };
-    match e {
-        GeometryError::Corrupt(detail) => Error::Corrupt {
-            path: path.to_owned(),
-            format: FORMAT,
-            detail: format!("{at}: geometry blob: {detail}"),
-        },
-        GeometryError::Unsupported(detail) => Error::Unsupported {
-            path: path.to_owned(),
-            detail: format!("{at}: geometry blob: {detail}"),
-        },
-    }
 }
 
 /// Puts [`value`] of `stored` in `slot`, reusing the buffer of a text

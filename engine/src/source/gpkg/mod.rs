@@ -10,6 +10,7 @@
 //!   .failed_tables()  -> &[(String, Error)]  tables that did not open, and why
 //!   .read_tile(&pyramid, zoom, col, row) -> Result<Option<Bytes>>   stored bytes
 //!   .features(&table, bbox, &fields, filter, max) -> Result<Vec<Feature>>  envelope ∩ bbox
+//!   .for_each_feature(&table, &Selection, visit) -> Result<()>           the same, streamed
 //! ```
 //!
 //! Decisions:
@@ -31,16 +32,18 @@
 //!   table); each candidate is checked against the blob envelope. NULL and
 //!   empty geometries are returned as an empty GeometryCollection when no
 //!   box is asked for (their attributes are data) and never meet a box (as
-//!   the R-tree leaves them out). Curves are linearized (`arc.rs`). A blob
-//!   that cannot be decoded fails the query with an error naming the table
-//!   and the feature id: skipping it would silently hide data.
+//!   the R-tree leaves them out). Curves are linearized (`arc.rs`), as
+//!   finely as the query's [`Stroke`] says. A feature whose geometry cannot
+//!   be decoded is skipped and logged once per table and id
+//!   (`skipped.rs`): it used to fail the query, and so every tile it
+//!   touched, for one bad row (issue 12).
 //! - Attributes: every column but the primary key and the geometry, typed
 //!   from the declared column type; BLOB columns are left out (see
 //!   `features.rs` for how stored values are coerced).
 //!
 //! Not covered: gridded coverages, vector tiles and attributes tables (their
 //! rows are skipped), the deprecated ExtendedGeoPackageBinary encoding,
-//! PolyhedralSurface/TIN/Triangle, views without an INTEGER PRIMARY KEY.
+//! views without an INTEGER PRIMARY KEY.
 //!
 //! rusqlite with the `bundled` SQLite is what MBTiles already uses, and
 //! bundles the R-tree module; a GeoPackage-specific crate would add a
@@ -52,6 +55,7 @@ mod contents;
 mod features;
 mod layers;
 mod pyramid;
+mod skipped;
 mod srs;
 mod wkb;
 
@@ -66,6 +70,8 @@ use crate::error::{Error, Result};
 use crate::feature::{Feature, Field};
 use crate::tile::TileFormat;
 
+pub use arc::Stroke;
+pub use features::Selection;
 pub use layers::open_layers;
 pub use pyramid::PyramidSource;
 pub use srs::{epsg_code, Srs};
@@ -77,6 +83,7 @@ pub struct GeoPackage {
     pyramids: Vec<TilePyramid>,
     feature_tables: Vec<FeatureTable>,
     failed: Vec<(String, Error)>,
+    skipped: skipped::Skipped,
 }
 
 /// A tile pyramid user data table (clause 2.2) and its tile matrices.
@@ -159,6 +166,7 @@ impl GeoPackage {
             pyramids: contents.pyramids,
             feature_tables: contents.feature_tables,
             failed: contents.failed,
+            skipped: skipped::Skipped::default(),
         })
     }
 
@@ -254,10 +262,11 @@ impl GeoPackage {
     /// in the table's SRS; `None` for all) and passing `filter` (an SQL
     /// expression from the configuration), in id order (in no set order
     /// when `bbox` is given and the table has an R-tree), with the values of
-    /// `fields` (indices into `table.fields`). More than `max_features` is
+    /// `fields` (indices into `table.fields`), curves stroked at GDAL's
+    /// default step. More than `max_features` is
     /// [`Error::TooManyFeatures`]; a box that is not finite and ordered or a
-    /// field index out of range is `InvalidRequest`; a geometry that cannot
-    /// be decoded is `Corrupt` (or `Unsupported`) naming the table and id.
+    /// field index out of range is `InvalidRequest`; a feature whose
+    /// geometry cannot be decoded is left out (and logged once).
     pub fn features(
         &self,
         table: &FeatureTable,
@@ -266,32 +275,30 @@ impl GeoPackage {
         filter: Option<&str>,
         max_features: usize,
     ) -> Result<Vec<Feature>> {
-        let mut out = Vec::new();
-        self.for_each_feature(table, bbox, fields, filter, max_features, &mut |f| {
-            out.push(f.clone())
-        })?;
-        Ok(out)
-    }
-
-    /// [`Self::features`], handed to `visit` one by one as SQLite reads
-    /// them: a tile of 25 000 polygons never holds them all at once. The
-    /// feature is refilled for the next row: `visit` keeps what it needs.
-    pub fn for_each_feature(
-        &self,
-        table: &FeatureTable,
-        bbox: Option<[f64; 4]>,
-        fields: &[usize],
-        filter: Option<&str>,
-        max_features: usize,
-        visit: &mut dyn FnMut(&mut Feature),
-    ) -> Result<()> {
-        let conn = self.pool.get()?;
-        let selection = features::Selection {
+        let selection = Selection {
             bbox,
             fields,
             filter,
             max: max_features,
+            stroke: Stroke::Gdal,
         };
-        features::query(&conn, self.pool.path(), table, &selection, visit)
+        let mut out = Vec::new();
+        self.for_each_feature(table, &selection, &mut |f| out.push(f.clone()))?;
+        Ok(out)
+    }
+
+    /// [`Self::features`] as `selection` says, handed to `visit` one by one
+    /// as SQLite reads them: a tile of 25 000 polygons never holds them all
+    /// at once. The feature is refilled for the next row: `visit` keeps what
+    /// it needs.
+    pub fn for_each_feature(
+        &self,
+        table: &FeatureTable,
+        selection: &Selection,
+        visit: &mut dyn FnMut(&mut Feature),
+    ) -> Result<()> {
+        let conn = self.pool.get()?;
+        let path = self.pool.path();
+        features::query(&conn, path, table, selection, &self.skipped, visit)
     }
 }

@@ -7,11 +7,21 @@
 //! geometry has its own marker), 2D, Z, M and ZM by ISO codes (+1000, +2000,
 //! +3000) or by the EWKB high bits (0x80000000 Z, 0x40000000 M, 0x20000000
 //! SRID, whose value is skipped). Z and M are dropped. The non-linear types
-//! of the geometry-types extension (Annex F.1) are linearized by [`arc`]:
-//! CircularString and CompoundCurve become a LineString, CurvePolygon a
-//! Polygon, MultiCurve a MultiLineString, MultiSurface a MultiPolygon.
-//! PolyhedralSurface, TIN and Triangle are refused as unsupported; the
-//! abstract Geometry, Curve and Surface codes as corrupt.
+//! of the geometry-types extension (Annex F.1) are linearized by [`arc`]
+//! as finely as the caller's [`Stroke`] asks: CircularString and
+//! CompoundCurve become a LineString, CurvePolygon a Polygon, MultiCurve a
+//! MultiLineString, MultiSurface a MultiPolygon, with every nesting the
+//! types allow (arcs in compound curves, any curve as a ring or a member,
+//! curve polygons in multi-surfaces, curves in collections), which is
+//! every one GDAL writes. Triangle (which GDAL also writes to GeoPackage)
+//! becomes a Polygon, PolyhedralSurface and TIN a MultiPolygon of their
+//! faces; the abstract Geometry, Curve and Surface codes are corrupt.
+//!
+//! A polygon ring with points must have at least 4 once closed (OGC
+//! 06-103r4 §6.1.7.1, LinearRing): a ring of one to three points is
+//! corrupt, as no polygon can be drawn from it (GDAL reads it as is).
+//! Curves may stroke into at most [`MAX_STROKED`] vertices per geometry;
+//! beyond, the geometry is refused as unsupported.
 //!
 //! Empty geometries: `POINT(NaN NaN)` (the GeoPackage encoding of an empty
 //! point, clause 2.1.3.1.1) and anything with no coordinates at all become
@@ -29,12 +39,18 @@ use geo_types::{
     Point, Polygon,
 };
 
-use super::arc::push_arc;
+use super::arc::{push_arc, Stroke};
 
 /// Deepest nesting of collections read: real data nests two or three
 /// levels (a collection of multi-polygons); 32 bounds the recursion (and
 /// its stack) on hostile input.
 pub(crate) const MAX_DEPTH: usize = 32;
+
+/// Most vertices the arcs of one geometry may stroke into: 2²⁰ (16 MiB),
+/// a thousand circles at the finest tolerance. Each arc is capped
+/// ([`super::arc::MAX_SEGMENTS`]) but a blob can hold many: this bounds
+/// what one feature of a few KB can cost.
+pub(crate) const MAX_STROKED: usize = 1 << 20;
 
 /// Why a geometry could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -53,9 +69,15 @@ fn corrupt<T>(detail: impl Into<String>) -> Result<T> {
     Err(GeometryError::Corrupt(detail.into()))
 }
 
-/// The geometry encoded in `wkb`, Z and M dropped, curves linearized.
-pub(crate) fn parse(wkb: &[u8]) -> Result<Geometry<f64>> {
-    let mut reader = Reader { data: wkb, pos: 0 };
+/// The geometry encoded in `wkb`, Z and M dropped, curves linearized as
+/// `stroke` says.
+pub(crate) fn parse(wkb: &[u8], stroke: Stroke) -> Result<Geometry<f64>> {
+    let mut reader = Reader {
+        data: wkb,
+        pos: 0,
+        stroke,
+        stroked: 0,
+    };
     let geometry = reader.geometry(0)?;
     Ok(if is_empty(&geometry) {
         empty()
@@ -132,6 +154,9 @@ mod code {
     pub const CURVEPOLYGON: u32 = 10;
     pub const MULTICURVE: u32 = 11;
     pub const MULTISURFACE: u32 = 12;
+    pub const POLYHEDRALSURFACE: u32 = 15;
+    pub const TIN: u32 = 16;
+    pub const TRIANGLE: u32 = 17;
 }
 
 /// The smallest encoded geometry: byte order, type, an empty count.
@@ -163,6 +188,9 @@ struct Header {
 struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
+    stroke: Stroke,
+    /// Vertices the arcs read so far became, against [`MAX_STROKED`].
+    stroked: usize,
 }
 
 impl Reader<'_> {
@@ -288,7 +316,9 @@ impl Reader<'_> {
             code::LINESTRING | code::CIRCULARSTRING | code::COMPOUNDCURVE => {
                 Geometry::LineString(LineString(self.curve_body(h, depth)?))
             }
-            code::POLYGON | code::CURVEPOLYGON => Geometry::Polygon(self.surface_body(h, depth)?),
+            code::POLYGON | code::CURVEPOLYGON | code::TRIANGLE => {
+                Geometry::Polygon(self.surface_body(h, depth)?)
+            }
             code::MULTIPOINT => {
                 let n = self.count(h.order, MIN_GEOMETRY, "points")?;
                 let mut points = Vec::with_capacity(n);
@@ -312,11 +342,11 @@ impl Reader<'_> {
                 }
                 Geometry::MultiLineString(MultiLineString(lines))
             }
-            code::MULTIPOLYGON | code::MULTISURFACE => {
-                let allowed: &[u32] = if h.code == code::MULTIPOLYGON {
-                    &[code::POLYGON]
-                } else {
-                    &[code::POLYGON, code::CURVEPOLYGON]
+            code::MULTIPOLYGON | code::MULTISURFACE | code::POLYHEDRALSURFACE | code::TIN => {
+                let allowed: &[u32] = match h.code {
+                    code::MULTISURFACE => &[code::POLYGON, code::CURVEPOLYGON],
+                    code::TIN => &[code::TRIANGLE],
+                    _ => &[code::POLYGON],
                 };
                 let n = self.count(h.order, MIN_GEOMETRY, "surfaces")?;
                 let mut polygons = Vec::with_capacity(n);
@@ -336,12 +366,6 @@ impl Reader<'_> {
                     }
                 }
                 Geometry::GeometryCollection(GeometryCollection(members))
-            }
-            15..=17 => {
-                return Err(GeometryError::Unsupported(format!(
-                    "geometry type {} (PolyhedralSurface, TIN or Triangle)",
-                    h.code
-                )))
             }
             other => return corrupt(format!("geometry type code {other} is not a geometry")),
         })
@@ -368,11 +392,18 @@ impl Reader<'_> {
             code::LINESTRING => self.points(h),
             code::CIRCULARSTRING => {
                 let at = self.pos;
-                circular_string(&self.points(h)?).ok_or_else(|| {
+                let line = circular_string(&self.points(h)?, self.stroke).ok_or_else(|| {
                     GeometryError::Corrupt(format!(
                         "circular string at byte {at} has an even number of points or fewer than 3"
                     ))
-                })
+                })?;
+                self.stroked += line.len();
+                if self.stroked > MAX_STROKED {
+                    return Err(GeometryError::Unsupported(format!(
+                        "curves stroked into more than {MAX_STROKED} vertices"
+                    )));
+                }
+                Ok(line)
             }
             _ => {
                 let n = self.count(h.order, MIN_GEOMETRY, "curves")?;
@@ -392,7 +423,8 @@ impl Reader<'_> {
     /// The rings of a Polygon (LineStrings without headers) or of a
     /// CurvePolygon (curves with headers).
     fn surface_body(&mut self, h: &Header, depth: usize) -> Result<Polygon<f64>> {
-        let mut rings = if h.code == code::POLYGON {
+        let at = self.pos;
+        let rings = if h.code != code::CURVEPOLYGON {
             let n = self.count(h.order, 4, "rings")?;
             let mut rings = Vec::with_capacity(n);
             for _ in 0..n {
@@ -408,8 +440,18 @@ impl Reader<'_> {
                 rings.push(LineString(self.curve_body(&member, depth + 1)?));
             }
             rings
+        };
+        for (i, ring) in rings.iter().enumerate() {
+            let n = ring.0.len();
+            let closed_len = n + usize::from(ring.0.first() != ring.0.last());
+            if n > 0 && closed_len < 4 {
+                return corrupt(format!(
+                    "ring {i} of the polygon at byte {at} has {n} points, \
+                     fewer than the 4 of a closed linear ring"
+                ));
+            }
         }
-        .into_iter();
+        let mut rings = rings.into_iter();
         let exterior = rings.next().unwrap_or_else(|| LineString(Vec::new()));
         Ok(Polygon::new(exterior, rings.collect()))
     }
@@ -417,7 +459,7 @@ impl Reader<'_> {
 
 /// The polyline of a CircularString (arcs of three points sharing their
 /// ends), `None` unless it has no points or an odd number of at least 3.
-fn circular_string(points: &[Coord]) -> Option<Vec<Coord>> {
+fn circular_string(points: &[Coord], stroke: Stroke) -> Option<Vec<Coord>> {
     let Some((&first, rest)) = points.split_first() else {
         return Some(Vec::new());
     };
@@ -427,7 +469,7 @@ fn circular_string(points: &[Coord]) -> Option<Vec<Coord>> {
     let mut out = vec![first];
     let mut start = first;
     for pair in rest.chunks_exact(2) {
-        push_arc(start, pair[0], pair[1], &mut out);
+        push_arc(start, pair[0], pair[1], stroke, &mut out);
         start = pair[1];
     }
     Some(out)
@@ -485,6 +527,11 @@ pub(crate) mod tests {
 
     fn little() -> Wkb {
         Wkb::new(false)
+    }
+
+    /// Reads with GDAL's default stroke, as the cases below count on.
+    fn parse(wkb: &[u8]) -> Result<Geometry<f64>> {
+        super::parse(wkb, Stroke::Gdal)
     }
 
     #[test]
@@ -697,11 +744,197 @@ pub(crate) mod tests {
                 "{name}"
             );
         }
-        let tin = little().header(16).u32(0);
+    }
+
+    /// The ISO code offset for `dims` doubles per point (M alone when
+    /// `m` and 3 dimensions).
+    fn iso_offset(dims: usize, m: bool) -> u32 {
+        match (dims, m) {
+            (2, _) => 0,
+            (3, false) => 1000,
+            (3, true) => 2000,
+            _ => 3000,
+        }
+    }
+
+    /// A geometry of `code` + the ISO offset of `dims`, its points `xy`
+    /// with Z and M (if any) set to 7.
+    fn points_in(code: u32, dims: usize, m: bool, xy: &[(f64, f64)]) -> Vec<u8> {
+        let mut coords = Vec::new();
+        for &(x, y) in xy {
+            coords.extend([x, y]);
+            coords.extend(std::iter::repeat_n(7.0, dims - 2));
+        }
+        little()
+            .points(code + iso_offset(dims, m), dims, &coords)
+            .bytes
+    }
+
+    #[test]
+    fn every_curve_nesting_gdal_writes_is_read_in_2d_z_m_and_zm() {
+        // Issue 12: each nesting of the geometry-types extension, with the
+        // members carrying the ISO code of their parent's dimensions.
+        for (dims, m) in [(2, false), (3, false), (3, true), (4, true)] {
+            let at = format!("{dims} doubles, M {m}");
+            let iso = |code: u32| code + iso_offset(dims, m);
+            let arc = points_in(8, dims, m, &[(0.0, 0.0), (1.0, 1.0), (2.0, 0.0)]);
+            let line = points_in(2, dims, m, &[(2.0, 0.0), (0.0, 0.0)]);
+            // CompoundCurve ring: the arc, then back along the diameter.
+            let compound = little().header(iso(9)).u32(2).raw(&arc).raw(&line).bytes;
+            let curve_polygon = little().header(iso(10)).u32(1).raw(&compound).bytes;
+            let circle = points_in(8, dims, m, &[(0.0, 0.0), (2.0, 0.0), (0.0, 0.0)]);
+            let circle_polygon = little().header(iso(10)).u32(1).raw(&circle).bytes;
+            let cases: Vec<(&str, Vec<u8>, usize)> = vec![
+                ("circular string", arc.clone(), 46),
+                ("compound curve", compound.clone(), 47),
+                (
+                    "curve polygon with a compound ring",
+                    curve_polygon.clone(),
+                    47,
+                ),
+                (
+                    "multicurve of an arc and a compound curve",
+                    little()
+                        .header(iso(11))
+                        .u32(2)
+                        .raw(&arc)
+                        .raw(&compound)
+                        .bytes,
+                    46 + 47,
+                ),
+                (
+                    "multisurface of curve polygons",
+                    little()
+                        .header(iso(12))
+                        .u32(2)
+                        .raw(&curve_polygon)
+                        .raw(&circle_polygon)
+                        .bytes,
+                    47 + 91,
+                ),
+                (
+                    "collection of an arc and a curve polygon",
+                    little()
+                        .header(iso(7))
+                        .u32(2)
+                        .raw(&arc)
+                        .raw(&curve_polygon)
+                        .bytes,
+                    46 + 47,
+                ),
+            ];
+            for (name, wkb, vertices) in cases {
+                let g = parse(&wkb).unwrap_or_else(|e| panic!("{at} {name}: {e}"));
+                let mut n = 0;
+                for_each_coord(&g, &mut |c| {
+                    let on = (c.x - 1.0).hypot(c.y) <= 1.0 + 1e-12;
+                    assert!(on && (0.0..=2.0).contains(&c.x), "{at} {name}: {c:?}");
+                    n += 1;
+                });
+                assert_eq!(n, vertices, "{at} {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn triangles_tins_and_polyhedral_surfaces_are_polygons() {
+        let face = [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+        let triangle = little().header(17).u32(1).u32(4).f64s(&face).bytes;
+        let polygon = little().header(3).u32(1).u32(4).f64s(&face).bytes;
+        let expected = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 0.0, y: 1.0)];
+        assert_eq!(
+            parse(&triangle).unwrap(),
+            Geometry::Polygon(expected.clone())
+        );
+        let tin = little()
+            .header(16)
+            .u32(2)
+            .raw(&triangle)
+            .raw(&triangle)
+            .bytes;
+        let surface = little().header(15).u32(1).raw(&polygon).bytes;
+        assert_eq!(
+            parse(&tin).unwrap(),
+            Geometry::MultiPolygon(MultiPolygon(vec![expected.clone(), expected.clone()]))
+        );
+        assert_eq!(
+            parse(&surface).unwrap(),
+            Geometry::MultiPolygon(MultiPolygon(vec![expected]))
+        );
+        // A TIN holds triangles only.
+        let wrong = little().header(16).u32(1).raw(&polygon).bytes;
+        assert!(matches!(parse(&wrong), Err(GeometryError::Corrupt(_))));
+    }
+
+    #[test]
+    fn rings_of_fewer_than_four_points_once_closed_are_corrupt() {
+        // Issue 12: no polygon can be drawn from them.
+        let ring = |coords: &[f64]| {
+            little()
+                .header(3)
+                .u32(1)
+                .u32((coords.len() / 2) as u32)
+                .f64s(coords)
+                .bytes
+        };
+        for coords in [
+            &[1.0, 1.0][..],
+            &[0.0, 0.0, 1.0, 1.0],
+            &[0.0, 0.0, 1.0, 1.0, 0.0, 0.0],
+        ] {
+            let err = parse(&ring(coords)).unwrap_err();
+            assert!(matches!(err, GeometryError::Corrupt(_)), "{coords:?}");
+            assert!(err.to_string().contains("fewer than the 4"), "{err}");
+        }
+        // Three points not closed close into a triangle.
+        assert!(parse(&ring(&[0.0, 0.0, 1.0, 0.0, 0.0, 1.0])).is_ok());
+        // A compound ring that goes there and back is no better.
+        let there_and_back = little()
+            .header(10)
+            .u32(1)
+            .raw(
+                &little()
+                    .header(9)
+                    .u32(2)
+                    .raw(&little().points(2, 2, &[0.0, 0.0, 1.0, 1.0]).bytes)
+                    .raw(&little().points(2, 2, &[1.0, 1.0, 0.0, 0.0]).bytes)
+                    .bytes,
+            )
+            .bytes;
         assert!(matches!(
-            parse(&tin.bytes),
-            Err(GeometryError::Unsupported(_))
+            parse(&there_and_back),
+            Err(GeometryError::Corrupt(_))
         ));
+    }
+
+    #[test]
+    fn a_stroke_tolerance_sets_how_finely_curves_are_read() {
+        let arc = little()
+            .points(8, 2, &[0.0, 0.0, 1000.0, 1000.0, 2000.0, 0.0])
+            .bytes;
+        let count = |stroke| match super::parse(&arc, stroke).unwrap() {
+            Geometry::LineString(l) => l.0.len(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(count(Stroke::Gdal), 46);
+        assert!(count(Stroke::Within(10.0)) < 46);
+        assert!(count(Stroke::Within(0.1)) > 46);
+    }
+
+    #[test]
+    fn many_finely_stroked_arcs_in_one_geometry_are_refused() {
+        // 1100 full circles of radius 1e9 at a tolerance of 1e-3: 1024
+        // segments each, over 2^20 in all.
+        let mut coords = Vec::new();
+        for _ in 0..1100 {
+            coords.extend([0.0, 0.0, 2e9, 0.0]);
+        }
+        coords.extend([0.0, 0.0]);
+        let wkb = little().points(8, 2, &coords).bytes;
+        let err = super::parse(&wkb, Stroke::Within(1e-3)).unwrap_err();
+        assert!(matches!(err, GeometryError::Unsupported(_)), "{err}");
+        // At GDAL's step they are 90 segments each: read.
+        assert!(super::parse(&wkb, Stroke::Gdal).is_ok());
     }
 
     #[test]
