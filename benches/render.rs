@@ -8,6 +8,7 @@ use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use tuilerie_benches::{generated, sample, tile_bbox};
 use tuilerie_engine::crs::Crs;
+use tuilerie_engine::deadline::Deadline;
 use tuilerie_engine::encode::encode;
 use tuilerie_engine::raster::RasterLayer;
 use tuilerie_engine::raster_style::StyleSpec;
@@ -31,6 +32,7 @@ fn bench_tile(
         width: 256,
         height: 256,
         resampling,
+        deadline: Deadline::NONE,
     };
     group.bench_function(name, |b| {
         b.iter(|| black_box(layer.render(&request).expect("render")))
@@ -129,6 +131,7 @@ fn warp_and_encode(c: &mut Criterion) {
         width: 256,
         height: 256,
         resampling: Resampling::Bilinear,
+        deadline: Deadline::NONE,
     };
     let image = utm.render(&request).unwrap();
     let mut group = c.benchmark_group("encode_256");

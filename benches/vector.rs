@@ -11,6 +11,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, Criterion};
 use tuilerie_benches::{generated, tile_bbox};
 use tuilerie_engine::crs::Crs;
+use tuilerie_engine::deadline::Deadline;
 use tuilerie_engine::mvt::{encode_tile, LayerEncoder, MvtOptions, TileParams};
 use tuilerie_engine::source::gpkg::{GeoPackage, Selection};
 use tuilerie_engine::vector::{TableSpec, VectorLayer, MAX_FEATURES_PER_TILE};
@@ -36,7 +37,7 @@ fn vector_tiles(c: &mut Criterion) {
     for (z, x, y) in TILES {
         let bbox = tile_bbox(z, x, y);
         group.bench_function(format!("tile_z{z}"), |b| {
-            b.iter(|| black_box(layer.render(&mercator, bbox, z).unwrap()))
+            b.iter(|| black_box(layer.render(&mercator, bbox, z, Deadline::NONE).unwrap()))
         });
         let features = gpkg
             .features(table, Some(bbox), &fields, None, MAX_FEATURES_PER_TILE)

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tuilerie_engine::crs::Crs;
+use tuilerie_engine::deadline::Deadline;
 use tuilerie_engine::raster_style::{Style, StyleSpec};
 use tuilerie_engine::source::cog::Cog;
 use tuilerie_engine::source::SourceContext;
@@ -77,6 +78,7 @@ fn tiles_match_gdalwarp() {
             width: 256,
             height: 256,
             resampling,
+            deadline: Deadline::NONE,
         };
         let style = Style::new(&cog, &file, &StyleSpec::default()).unwrap();
         let ours = style.apply(&warp(&cog, &cog_crs, &request, &style.bands).unwrap());

@@ -76,6 +76,39 @@ impl Crs {
     pub fn is_geographic(&self) -> bool {
         self.proj.is_latlong()
     }
+
+    /// The length along x of one turn around the world, for a CRS whose x
+    /// wraps at the antimeridian and is centred on Greenwich: 360 for
+    /// longitude and latitude, the equator's length for a cylindrical
+    /// projection (WebMercator, World Mercator, equirectangular), whose
+    /// meridians are vertical lines evenly spaced. `None` for every other
+    /// CRS (conic, azimuthal, transverse: a box in them does not wrap, or
+    /// not along x).
+    pub fn world_width(&self) -> Option<f64> {
+        if self.is_geographic() {
+            return Some(360.0);
+        }
+        let wgs84 = Crs::from_epsg(4326).ok()?;
+        let mut p = [
+            (-90.0, 0.0),
+            (0.0, 0.0),
+            (90.0, 0.0),
+            (0.0, 60.0),
+            (90.0, 60.0),
+        ];
+        Transform::new(&wgs84, self).apply(&mut p);
+        let quarter = p[2].0;
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * quarter.abs();
+        let cylindrical = quarter.is_finite()
+            && quarter > 0.0
+            && close(p[0].0, -quarter)
+            && close(p[1].0, 0.0)
+            && close(p[0].1, p[1].1)
+            && close(p[2].1, p[1].1)
+            && close(p[3].0, 0.0)
+            && close(p[4].0, quarter);
+        cylindrical.then_some(4.0 * quarter)
+    }
 }
 
 /// Transforms points from one CRS to another.
@@ -118,30 +151,92 @@ impl<'a> Transform<'a> {
     pub fn bounds(&self, points: &[(f64, f64)]) -> Option<[f64; 4]> {
         let mut points = points.to_vec();
         self.apply(&mut points);
-        points
-            .iter()
-            .filter(|p| p.0.is_finite())
-            .fold(None, |b, &(x, y)| {
-                Some(match b {
-                    None => [x, y, x, y],
-                    Some([x0, y0, x1, y1]) => [x0.min(x), y0.min(y), x1.max(x), y1.max(y)],
-                })
-            })
+        points.retain(|p| p.0.is_finite());
+        bounds_of(&points)
     }
 
-    /// The bounding box of `bbox` (`[min_x, min_y, max_x, max_y]`, easting
+    /// The boxes covering `bbox` (`[min_x, min_y, max_x, max_y]`, easting
     /// first) once transformed, through its outline: `per_side` points on
     /// each side, the corners among them (enough for a tile's curvature).
-    pub fn bbox(&self, bbox: [f64; 4], per_side: usize) -> Option<[f64; 4]> {
+    /// Empty when the transform places no point.
+    ///
+    /// One box, or two where the transformed box crosses the antimeridian
+    /// of a target CRS that wraps there ([`Crs::world_width`]): a tile
+    /// grown by its buffer past 180° in WebMercator reaches longitudes
+    /// that the transform gives back as −180° and beyond, and a min/max of
+    /// the outline would then span the whole world but for the slivers
+    /// next to the antimeridian, exactly where the tile is (issue 12).
+    /// The outline is followed in order and each point taken to the turn
+    /// of the world nearest its predecessor, then the box is cut at the
+    /// antimeridian; a box a world wide or more is the whole world.
+    pub fn bboxes(&self, bbox: [f64; 4], per_side: usize) -> Vec<[f64; 4]> {
         let [x0, y0, x1, y1] = bbox;
+        // Around the box in order: bottom, right, top, left.
         let mut outline = Vec::with_capacity(4 * per_side);
-        for i in 0..per_side {
-            let t = i as f64 / per_side as f64;
-            let (dx, dy) = ((x1 - x0) * t, (y1 - y0) * t);
-            outline.extend([(x0 + dx, y0), (x1, y0 + dy), (x1 - dx, y1), (x0, y1 - dy)]);
+        for (from, to) in [
+            ((x0, y0), (x1, y0)),
+            ((x1, y0), (x1, y1)),
+            ((x1, y1), (x0, y1)),
+            ((x0, y1), (x0, y0)),
+        ] {
+            for i in 0..per_side {
+                let t = i as f64 / per_side as f64;
+                outline.push((from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t));
+            }
         }
-        self.bounds(&outline)
+        self.apply(&mut outline);
+        outline.retain(|p| p.0.is_finite());
+        // The outline crosses the antimeridian where neighbours jump from
+        // one side of it to the other: both within 45° of it, on opposite
+        // sides. A jump elsewhere is a box sweeping round a pole (a conic
+        // tile far larger than its projection's domain, sampled coarsely)
+        // and keeps its min/max, as does an outline without jumps.
+        let crossing = self.to.world_width().filter(|&width| {
+            let near = |x: f64| x.abs() > 0.375 * width;
+            self.from.epsg != self.to.epsg
+                && outline
+                    .windows(2)
+                    .any(|p| near(p[0].0) && near(p[1].0) && p[0].0.signum() != p[1].0.signum())
+        });
+        let Some(width) = crossing else {
+            return bounds_of(&outline).into_iter().collect();
+        };
+        let mut previous: Option<f64> = None;
+        for p in &mut outline {
+            if let Some(before) = previous {
+                p.0 += ((before - p.0) / width).round() * width;
+            }
+            previous = Some(p.0);
+        }
+        let Some([min_x, min_y, max_x, max_y]) = bounds_of(&outline) else {
+            return Vec::new();
+        };
+        let half = width / 2.0;
+        if max_x - min_x >= width {
+            return vec![[-half, min_y, half, max_y]];
+        }
+        // The turn of the world the box starts in, then cut at its end.
+        let shift = ((min_x + half) / width).floor() * width;
+        let (min_x, max_x) = (min_x - shift, max_x - shift);
+        if max_x <= half {
+            vec![[min_x, min_y, max_x, max_y]]
+        } else {
+            vec![
+                [min_x, min_y, half, max_y],
+                [-half, min_y, max_x - width, max_y],
+            ]
+        }
     }
+}
+
+/// The bounding box of `points`, `None` when there are none.
+fn bounds_of(points: &[(f64, f64)]) -> Option<[f64; 4]> {
+    points.iter().fold(None, |b, &(x, y)| {
+        Some(match b {
+            None => [x, y, x, y],
+            Some([x0, y0, x1, y1]) => [x0.min(x), y0.min(y), x1.max(x), y1.max(y)],
+        })
+    })
 }
 
 #[cfg(test)]
@@ -166,6 +261,55 @@ mod tests {
         );
         assert!(Crs::from_name("EPSG:999999").is_err());
         assert!(Crs::from_name("not a crs").is_err());
+    }
+
+    #[test]
+    fn a_world_wraps_in_degrees_and_cylindrical_metres_only() {
+        let width = |epsg| Crs::from_epsg(epsg).unwrap().world_width();
+        assert_eq!(width(4326), Some(360.0));
+        let equator = 2.0 * std::f64::consts::PI * 6_378_137.0;
+        for epsg in [3857, 3395] {
+            assert!((width(epsg).unwrap() - equator).abs() < 1e-3, "{epsg}");
+        }
+        for epsg in [2154, 3035, 32631, 3413] {
+            assert_eq!(width(epsg), None, "EPSG:{epsg}");
+        }
+    }
+
+    /// Issue 12: the buffered tile at the east edge of WebMercatorQuad
+    /// reaches past 180°; its boxes in degrees keep the sliver next to the
+    /// antimeridian on both sides.
+    #[test]
+    fn a_box_across_the_antimeridian_becomes_two_boxes() {
+        let (wgs84, mercator) = (Crs::from_epsg(4326).unwrap(), Crs::from_epsg(3857).unwrap());
+        const HALF: f64 = 20_037_508.342_789_244;
+        // z3 x = 7, y = 4, grown by 1/16 on every side.
+        let size = 2.0 * HALF / 8.0;
+        let grow = size / 16.0;
+        let tile = [HALF - size - grow, -size - grow, HALF + grow, grow];
+        let boxes = Transform::new(&mercator, &wgs84).bboxes(tile, 8);
+        assert_eq!(boxes.len(), 2, "{boxes:?}");
+        let (east, west) = (boxes[0], boxes[1]);
+        assert!((east[0] - (135.0 - 45.0 / 16.0)).abs() < 1e-6, "{east:?}");
+        assert_eq!(east[2], 180.0);
+        assert_eq!(west[0], -180.0);
+        assert!((west[2] - (-180.0 + 45.0 / 16.0)).abs() < 1e-6, "{west:?}");
+        assert!(east[1] < -40.0 && east[3] > 0.0 && west[1] == east[1]);
+        // The same box in degrees, back into metres: 135°…182.8° is cut too.
+        let degrees = [east[0], -40.0, 180.0 + 45.0 / 16.0, 1.0];
+        let boxes = Transform::new(&wgs84, &mercator).bboxes(degrees, 8);
+        assert_eq!(boxes.len(), 2, "{boxes:?}");
+        assert!((boxes[0][2] - HALF).abs() < 1e-3 && (boxes[1][0] + HALF).abs() < 1e-3);
+        // The whole world and more is the whole world, once.
+        let world = [-HALF - grow, -HALF, HALF + grow, HALF];
+        let boxes = Transform::new(&mercator, &wgs84).bboxes(world, 8);
+        assert_eq!(boxes.len(), 1);
+        assert_eq!((boxes[0][0], boxes[0][2]), (-180.0, 180.0));
+        // An ordinary tile is one box, as a min/max gives it.
+        let paris = [250_000.0, 6_240_000.0, 270_000.0, 6_260_000.0];
+        let boxes = Transform::new(&mercator, &wgs84).bboxes(paris, 8);
+        assert_eq!(boxes.len(), 1);
+        assert!(boxes[0][0] > 2.2 && boxes[0][2] < 2.5, "{boxes:?}");
     }
 
     #[test]

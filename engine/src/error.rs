@@ -15,6 +15,8 @@ pub enum ErrorKind {
     Unsupported,
     Corrupt,
     LimitExceeded,
+    /// A render ran past its deadline and was abandoned.
+    Timeout,
     Io,
     Internal,
 }
@@ -50,6 +52,12 @@ pub enum Error {
         table: String,
         limit: usize,
     },
+    /// A render ran past its [`crate::deadline::Deadline`].
+    #[error("{what} abandoned after {limit:?} (the render deadline)")]
+    DeadlineExceeded {
+        what: String,
+        limit: std::time::Duration,
+    },
     #[error("{what} not found")]
     NotFound { what: String },
     #[error("invalid request: {detail}")]
@@ -70,6 +78,7 @@ impl Error {
             Error::Corrupt { .. } => ErrorKind::Corrupt,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
             Error::LimitExceeded { .. } | Error::TooManyFeatures { .. } => ErrorKind::LimitExceeded,
+            Error::DeadlineExceeded { .. } => ErrorKind::Timeout,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::InvalidRequest { .. } => ErrorKind::InvalidRequest,
             // A query that fails on an archive that opened fine means the

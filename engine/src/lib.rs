@@ -6,6 +6,7 @@ pub mod cache;
 pub mod catalog;
 pub mod compression;
 pub mod crs;
+pub mod deadline;
 pub mod encode;
 pub mod error;
 pub mod feature;

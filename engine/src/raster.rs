@@ -12,7 +12,7 @@ use crate::raster_style::{Style, StyleSpec};
 use crate::source::cog::Cog;
 use crate::source::{RasterSource, SourceContext};
 use crate::tile::TileFormat;
-use crate::warp::{warp, Request, Resampling, Rgba};
+use crate::warp::{warp, Request, Resampling, Rgba, Warped};
 
 /// WebMercatorQuad's cell size at zoom 0, metres.
 const WEB_MERCATOR_Z0_CELL: f64 = 156_543.033_928_041;
@@ -188,15 +188,20 @@ impl RasterLayer {
             return true;
         };
         // Corners and edge midpoints.
-        match Transform::new(crs, &wgs84).bbox(bbox, 2) {
-            Some([tw, ts, te, tn]) => !(tw >= e || te <= w || ts >= n || tn <= s),
-            None => true,
-        }
+        let boxes = Transform::new(crs, &wgs84).bboxes(bbox, 2);
+        boxes.is_empty()
+            || boxes
+                .iter()
+                .any(|&[tw, ts, te, tn]| !(tw >= e || te <= w || ts >= n || tn <= s))
     }
 
     /// Renders `request`.
     pub fn render(&self, request: &Request) -> Result<Rgba> {
-        let warped = warp(self.source.as_ref(), &self.crs, request, &self.style.bands)?;
-        Ok(self.style.apply(&warped))
+        Ok(self.style.apply(&self.warped(request)?))
+    }
+
+    /// The data of `request` before styling, with what it cost.
+    pub fn warped(&self, request: &Request) -> Result<Warped> {
+        warp(self.source.as_ref(), &self.crs, request, &self.style.bands)
     }
 }

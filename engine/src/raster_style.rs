@@ -365,6 +365,7 @@ mod tests {
             height: 9,
             pixels,
             cell_size: 10.0,
+            work: Default::default(),
         }
     }
 

@@ -13,9 +13,11 @@
 use std::sync::Arc;
 
 use geo_types::{Coord, Geometry};
+use rustc_hash::FxHashSet;
 use serde_json::json;
 
 use crate::crs::{Crs, Transform};
+use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::feature::{Field, FieldType};
 use crate::metadata::{valid_bounds, TileSetMetadata};
@@ -168,8 +170,15 @@ impl VectorLayer {
 
     /// The MVT tile (uncompressed) of `bbox` (easting first, in `crs`) at
     /// `zoom`: one layer per table with features there; empty when none
-    /// has any.
-    pub fn render(&self, crs: &Crs, bbox: [f64; 4], zoom: u8) -> Result<Vec<u8>> {
+    /// has any. Past `deadline` the features left are not encoded and the
+    /// tile is abandoned.
+    pub fn render(
+        &self,
+        crs: &Crs,
+        bbox: [f64; 4],
+        zoom: u8,
+        deadline: Deadline,
+    ) -> Result<Vec<u8>> {
         let params = self.options.params(bbox);
         // The buffer's share of the tile, on every side.
         let grow = f64::from(params.buffer) / f64::from(params.extent);
@@ -182,31 +191,54 @@ impl VectorLayer {
             .filter(|t| (t.minzoom..=t.maxzoom).contains(&zoom))
         {
             let transform = Transform::new(&t.crs, crs);
-            let Some(source_bbox) = transform_bbox(query, crs, &t.crs) else {
-                continue;
-            };
+            // Two boxes where the query crosses the table's antimeridian:
+            // a feature in both (a country across it) is added once.
+            let boxes = Transform::new(crs, &t.crs).bboxes(query, 8);
+            let mut added = FxHashSet::default();
             let mut layer = LayerEncoder::new(&t.table.table, &t.fields, &params);
             let reprojected = t.crs.epsg != crs.epsg;
             // A tile unit in the table's CRS: the query box spans the tile
-            // and its buffers; the narrower side, where reprojection makes
-            // units unequal.
+            // and its buffers (in one or two pieces); the narrower side,
+            // where reprojection makes units unequal.
             let units = f64::from(params.extent) + 2.0 * f64::from(params.buffer);
-            let side = (source_bbox[2] - source_bbox[0]).min(source_bbox[3] - source_bbox[1]);
-            let selection = Selection {
-                bbox: Some(source_bbox),
-                fields: &t.field_indices,
-                filter: t.filter.as_deref(),
-                max: MAX_FEATURES_PER_TILE,
-                stroke: Stroke::Within(CURVE_TOLERANCE * side / units),
-            };
-            t.gpkg
-                .for_each_feature(&t.table, &selection, &mut |feature| {
-                    if reprojected {
-                        reproject(&mut feature.geometry, &transform);
-                    }
-                    layer.add(feature);
-                })?;
-            layers.push(layer);
+            let across: f64 = boxes.iter().map(|b| b[2] - b[0]).sum();
+            let down = boxes.iter().map(|b| b[3] - b[1]).fold(0.0, f64::max);
+            let stroke = Stroke::Within(CURVE_TOLERANCE * across.min(down) / units);
+            let (mut seen, mut late) = (0usize, None);
+            for &source_bbox in &boxes {
+                let selection = Selection {
+                    bbox: Some(source_bbox),
+                    fields: &t.field_indices,
+                    filter: t.filter.as_deref(),
+                    max: MAX_FEATURES_PER_TILE,
+                    stroke,
+                };
+                t.gpkg
+                    .for_each_feature(&t.table, &selection, &mut |feature| {
+                        // The clock every 256 features; once late, the rest
+                        // of the rows are only read (at most
+                        // MAX_FEATURES_PER_TILE).
+                        seen += 1;
+                        if late.is_none() && seen % 256 == 0 {
+                            late = deadline.check("vector tile").err();
+                        }
+                        let again =
+                            boxes.len() > 1 && feature.id.is_some_and(|id| !added.insert(id));
+                        if late.is_some() || again {
+                            return;
+                        }
+                        if reprojected {
+                            reproject(&mut feature.geometry, &transform);
+                        }
+                        layer.add(feature);
+                    })?;
+            }
+            if let Some(error) = late {
+                return Err(error);
+            }
+            if !boxes.is_empty() {
+                layers.push(layer);
+            }
         }
         Ok(encode_tile(&layers))
     }
@@ -222,7 +254,8 @@ fn metadata(tables: &[VectorTable]) -> TileSetMetadata {
     let wgs84 = Crs::from_epsg(4326).ok();
     let bounds = tables
         .iter()
-        .filter_map(|t| transform_bbox(t.table.bbox?, &t.crs, wgs84.as_ref()?))
+        .filter_map(|t| Some(Transform::new(&t.crs, wgs84.as_ref()?).bboxes(t.table.bbox?, 8)))
+        .flatten()
         .reduce(|a, b| {
             [
                 a[0].min(b[0]),
@@ -262,12 +295,6 @@ fn metadata(tables: &[VectorTable]) -> TileSetMetadata {
         .collect();
     m.vector_layers = Some(json!(layers));
     m
-}
-
-/// `bbox` (easting first, in `from`) as a bbox of `to`, through its outline
-/// with eight points per side; `None` when the transform places none.
-fn transform_bbox(bbox: [f64; 4], from: &Crs, to: &Crs) -> Option<[f64; 4]> {
-    Transform::new(from, to).bbox(bbox, 8)
 }
 
 /// Moves every coordinate of `geometry` through `transform`.

@@ -10,6 +10,14 @@
 //! pixel is sampled (nearest, or bilinear over the valid neighbours) and
 //! nodata becomes transparency.
 //!
+//! The work of a render is bounded by its output size: output pixels
+//! whose kernel meets no source pixel are skipped, and a kernel wider than
+//! [`MAX_TAPS`] source pixels along an axis (an output far coarser than
+//! the coarsest overview: a low-zoom tile of a small image) samples
+//! [`MAX_TAPS`] evenly spread positions instead of every pixel under it.
+//! Without both, a z0 tile of a 74 m image cost days of CPU (issue 12).
+//! The render checks its [`Deadline`] between rows.
+//!
 //! Output is data, not colour: up to three bands of values (any sample
 //! type, as f32) and an alpha (0 = no data; a source alpha band is carried
 //! through), which raster styling then turns into RGBA.
@@ -20,6 +28,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::crs::{Crs, Transform};
+use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::rounding::{ceil, floor, round};
 use crate::source::cog::{Block, SampleType};
@@ -36,6 +45,20 @@ pub const GRID_STEP: usize = 16;
 /// Transforms that are nearly affine over a tile, the common case, stay
 /// at the 16-pixel grid.
 pub const MAX_ERROR: f64 = 1.0 / 64.0;
+
+/// Most source pixels a kernel reads along one axis. A wider kernel (a
+/// reduction of more than 4 below the coarsest level, for bilinear) reads
+/// this many evenly spread positions, each weighted by the kernel where it
+/// stands (the midpoint rule), as GDAL's overview choice plus a bounded
+/// kernel would: at most 64 taps per output pixel, against 4 to 16 for a
+/// tile at the level's own resolution. The output is then an estimate of
+/// the full kernel's, which at such reductions is a few output pixels of
+/// a small image.
+pub const MAX_TAPS: usize = 8;
+
+/// Blocks one parallel job holds on to at most (about 64 MiB of 256²
+/// RGBA blocks); past it, it lets go of them all and starts again.
+const MAX_BLOCKS_HELD: usize = 256;
 
 /// Output rows per parallel job: 64 rows of a 256-pixel tile keep every
 /// core busy without splitting work finer than a block's height.
@@ -81,6 +104,29 @@ pub struct Warped {
     pub pixels: Vec<[f32; 4]>,
     /// Output pixel size in the request's CRS units (for hillshading).
     pub cell_size: f64,
+    /// What the render cost.
+    pub work: Work,
+}
+
+/// The work of a render, counted as it runs: what bounds its time,
+/// without the noise of a clock (tests assert on it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Source pixels read (kernel taps, copied pixels, mode votes).
+    pub taps: u64,
+    /// Blocks fetched (from the block cache or decoded), counted once per
+    /// parallel job that used them.
+    pub blocks: u64,
+}
+
+impl std::ops::Add for Work {
+    type Output = Work;
+    fn add(self, other: Work) -> Work {
+        Work {
+            taps: self.taps + other.taps,
+            blocks: self.blocks + other.blocks,
+        }
+    }
 }
 
 /// An output image: `width × height` straight-alpha RGBA8 pixels.
@@ -106,6 +152,8 @@ pub struct Request<'a> {
     pub width: usize,
     pub height: usize,
     pub resampling: Resampling,
+    /// When the render is abandoned (`Error::DeadlineExceeded`).
+    pub deadline: Deadline,
 }
 
 /// The alpha band of a source, by GDAL's convention for 8-bit images:
@@ -153,13 +201,27 @@ pub fn warp(
     // to cover every source pixel, as gdalwarp's (dfXScale, dfYScale).
     let radius = ((steps.x / factor_x).max(1.0), (steps.y / factor_y).max(1.0));
     let mode_window = steps.corner_half_extent((factor_x, factor_y));
+    let data = DataWindow::of(source, level);
+    let method = request.resampling;
+    let reach = |radius: f64, mode_half: f64| match method {
+        Resampling::Mode => mode_half,
+        _ => half_support(method, radius),
+    };
+    let footprint = Footprint::of(
+        &data,
+        (
+            reach(radius.0, mode_window.0),
+            reach(radius.1, mode_window.1),
+        ),
+    );
+    let sparse = [radius.0, radius.1].iter().any(|&r| is_sparse(method, r));
     let mut pixels = vec![[0f32; 4]; w * h];
     // Bands of rows in parallel (rayon), each with its own block list.
-    pixels
+    let work = pixels
         .par_chunks_mut(w * ROWS_PER_JOB)
         .zip(coords.par_chunks(w * ROWS_PER_JOB))
         .enumerate()
-        .try_for_each(|(job, (out, coords))| -> Result<()> {
+        .map(|(job, (out, coords))| -> Result<Work> {
             let mut sampler = Sampler {
                 source,
                 level,
@@ -176,57 +238,173 @@ pub fn warp(
                 taps_y: Vec::new(),
                 votes: Vec::new(),
                 counts: FxHashMap::default(),
+                sparse,
+                data,
+                taps: 0,
+                fetched: 0,
             };
             if let Some((x, y)) = copy_from {
                 let first_row = y + (job * ROWS_PER_JOB) as i64;
                 for (row, out) in (first_row..).zip(out.chunks_mut(w)) {
+                    request.deadline.check("warp")?;
                     sampler.copy_row((x, row), out)?;
                 }
-                return Ok(());
+                return Ok(sampler.work());
             }
             // One loop per method, each compiled on its own, and the
             // kernel kept out of line (`Sampler::kernel`): inlined into
             // one loop with the others, it made the nearest loop 8 %
             // slower (measured when aligned tiles still went through it:
             // warp_256/3857_aligned_bilinear 1.13 → 1.23 ms).
-            let (s, f) = (&mut sampler, (factor_x, factor_y));
-            match request.resampling {
-                Resampling::Nearest => sample_each(out, coords, f, s, |s, c, r| s.nearest(c, r)),
+            let rows = Rows {
+                width: w,
+                factor: (factor_x, factor_y),
+                footprint: &footprint,
+                deadline: &request.deadline,
+            };
+            let s = &mut sampler;
+            match method {
+                Resampling::Nearest => rows.sample(out, coords, s, |s, c, r| s.nearest(c, r))?,
                 Resampling::Mode => {
-                    sample_each(out, coords, f, s, |s, c, r| s.mode(c, r, mode_window))
+                    rows.sample(out, coords, s, |s, c, r| s.mode(c, r, mode_window))?
                 }
                 // The usual case between two overview levels has a loop of
                 // its own (without the general kernel's dispatch).
                 Resampling::Bilinear if radius.0 <= 2.0 && radius.1 <= 2.0 => {
-                    sample_each(out, coords, f, s, |s, c, r| s.small_bilinear(c, r))
+                    rows.sample(out, coords, s, |s, c, r| s.small_bilinear(c, r))?
                 }
-                method => sample_each(out, coords, f, s, |s, c, r| s.kernel(c, r, method)),
+                method => rows.sample(out, coords, s, |s, c, r| s.kernel(c, r, method))?,
             }
-        })?;
+            Ok(sampler.work())
+        })
+        .try_reduce(Work::default, |a, b| Ok(a + b))?;
     Ok(Warped {
         width: w,
         height: h,
         pixels,
         cell_size: (request.bbox[2] - request.bbox[0]) / w as f64,
+        work,
     })
 }
 
-/// Fills `out` with `sample` at each of `coords` (full-resolution pixel
-/// coordinates, divided by `factor` into the level's); pixels whose
-/// coordinates are not finite are left as they are.
-fn sample_each<'a>(
-    out: &mut [[f32; 4]],
-    coords: &[(f64, f64)],
-    (factor_x, factor_y): (f64, f64),
-    sampler: &mut Sampler<'a>,
-    mut sample: impl FnMut(&mut Sampler<'a>, f64, f64) -> Result<[f32; 4]>,
-) -> Result<()> {
-    for (pixel, &(col, row)) in out.iter_mut().zip(coords) {
-        if col.is_finite() {
-            *pixel = sample(sampler, col / factor_x, row / factor_y)?;
+/// How far from its centre, in level pixels, the kernel of `method` with
+/// radius `scale` reaches along one axis.
+fn half_support(method: Resampling, scale: f64) -> f64 {
+    match method {
+        Resampling::Average => scale / 2.0,
+        Resampling::Cubic => 2.0 * scale,
+        Resampling::Bilinear | Resampling::Nearest | Resampling::Mode => scale,
+    }
+}
+
+/// Whether a kernel of `method` with radius `scale` is wider than
+/// [`MAX_TAPS`] pixels, and samples spread positions instead.
+fn is_sparse(method: Resampling, scale: f64) -> bool {
+    !matches!(method, Resampling::Nearest | Resampling::Mode)
+        && 2.0 * half_support(method, scale) > MAX_TAPS as f64
+}
+
+/// The level pixels that may hold data, `[x0, x1) × [y0, y1)`: the
+/// level, or the blocks the source says hold its data
+/// ([`RasterSource::data_blocks`]).
+#[derive(Debug, Clone, Copy)]
+struct DataWindow {
+    x: (i64, i64),
+    y: (i64, i64),
+}
+
+impl DataWindow {
+    fn of(source: &dyn RasterSource, level: usize) -> Self {
+        let l = source.levels()[level];
+        let (w, h) = (i64::from(l.width), i64::from(l.height));
+        let (bw, bh) = (i64::from(l.block_width), i64::from(l.block_height));
+        match source.data_blocks(level) {
+            Some([c0, r0, c1, r1]) => DataWindow {
+                x: (
+                    (i64::from(c0) * bw).min(w),
+                    ((i64::from(c1) + 1) * bw).min(w),
+                ),
+                y: (
+                    (i64::from(r0) * bh).min(h),
+                    ((i64::from(r1) + 1) * bh).min(h),
+                ),
+            },
+            None => DataWindow {
+                x: (0, w),
+                y: (0, h),
+            },
         }
     }
-    Ok(())
+
+    #[inline]
+    fn contains(&self, col: i64, row: i64) -> bool {
+        col >= self.x.0 && col < self.x.1 && row >= self.y.0 && row < self.y.1
+    }
+}
+
+/// The level pixels an output pixel's kernel can meet: the data window
+/// grown by the kernel's reach (and a pixel) on every side. A centre
+/// outside it has no source pixel with data under its kernel, and its
+/// output pixel no data: it is skipped rather than sampled (most of a
+/// low-zoom tile over a small image).
+struct Footprint {
+    x: (f64, f64),
+    y: (f64, f64),
+}
+
+impl Footprint {
+    fn of(data: &DataWindow, (reach_x, reach_y): (f64, f64)) -> Self {
+        let grow = |(from, to): (i64, i64), reach: f64| {
+            (from as f64 - reach - 1.0, to as f64 + reach + 1.0)
+        };
+        Footprint {
+            x: grow(data.x, reach_x),
+            y: grow(data.y, reach_y),
+        }
+    }
+
+    /// Whether a kernel centred at (`col`, `row`) (level pixels) may meet
+    /// the level; false for NaN (a point the transform cannot place).
+    #[inline]
+    fn near(&self, col: f64, row: f64) -> bool {
+        col > self.x.0 && col < self.x.1 && row > self.y.0 && row < self.y.1
+    }
+}
+
+/// How one parallel job walks its rows of output pixels.
+struct Rows<'r> {
+    width: usize,
+    /// Full-resolution pixels per level pixel, per axis.
+    factor: (f64, f64),
+    footprint: &'r Footprint,
+    deadline: &'r Deadline,
+}
+
+impl Rows<'_> {
+    /// Fills `out` with `sample` at each of `coords` (full-resolution pixel
+    /// coordinates, divided by `factor` into the level's), row by row,
+    /// checking the deadline before each; pixels whose kernel cannot meet
+    /// the level (or whose coordinates are not finite) are left as they
+    /// are.
+    fn sample<'a>(
+        &self,
+        out: &mut [[f32; 4]],
+        coords: &[(f64, f64)],
+        sampler: &mut Sampler<'a>,
+        mut sample: impl FnMut(&mut Sampler<'a>, f64, f64) -> Result<[f32; 4]>,
+    ) -> Result<()> {
+        let (factor_x, factor_y) = self.factor;
+        for (out, coords) in out.chunks_mut(self.width).zip(coords.chunks(self.width)) {
+            self.deadline.check("warp")?;
+            for (pixel, &(col, row)) in out.iter_mut().zip(coords) {
+                let (col, row) = (col / factor_x, row / factor_y);
+                if self.footprint.near(col, row) {
+                    *pixel = sample(sampler, col, row)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Full-resolution source pixel coordinates (fractional, pixel corners at
@@ -490,9 +668,25 @@ struct Sampler<'a> {
     /// Reused by `mode`: the valid pixels of a window, and a value count.
     votes: Vec<[f32; 4]>,
     counts: FxHashMap<u32, u32>,
+    /// Whether kernels sample spread positions ([`is_sparse`]): their
+    /// taps are then not consecutive pixels.
+    sparse: bool,
+    /// Where the level may hold data: nothing outside is read.
+    data: DataWindow,
+    /// Source pixels read so far, and blocks fetched.
+    taps: u64,
+    fetched: u64,
 }
 
 impl Sampler<'_> {
+    /// What this sampler has done so far.
+    fn work(&self) -> Work {
+        Work {
+            taps: self.taps,
+            blocks: self.fetched,
+        }
+    }
+
     /// The index in `blocks` of block `key` of the level, read if needed.
     #[inline]
     fn block(&mut self, key: (u32, u32)) -> Result<usize> {
@@ -505,6 +699,16 @@ impl Sampler<'_> {
         self.last = match self.blocks.iter().position(|(k, _)| *k == key) {
             Some(i) => i,
             None => {
+                // The blocks kept are those near the pixels being read; a
+                // render that wanders over many (a wide reduction of a
+                // large image without overviews) lets go of the old ones
+                // rather than hold them all: the block cache keeps the
+                // hot ones.
+                if self.blocks.len() >= MAX_BLOCKS_HELD {
+                    self.blocks.clear();
+                    self.masks.clear();
+                }
+                self.fetched += 1;
                 let b = self.source.read_block(self.level, key.0, key.1)?;
                 let mask = self.source.read_mask_block(self.level, key.0, key.1)?;
                 self.blocks.push((key, b));
@@ -590,7 +794,7 @@ impl Sampler<'_> {
     #[inline]
     fn pixel(&mut self, col: i64, row: i64) -> Result<Option<[f32; 4]>> {
         let l = self.shape;
-        if col < 0 || row < 0 || col >= i64::from(l.width) || row >= i64::from(l.height) {
+        if !self.data.contains(col, row) {
             return Ok(None);
         }
         let (col, row) = (col as u32, row as u32);
@@ -604,18 +808,19 @@ impl Sampler<'_> {
     /// as they are. Blocks are found once per run of pixels in them.
     fn copy_row(&mut self, (x, y): (i64, i64), out: &mut [[f32; 4]]) -> Result<()> {
         let l = self.shape;
-        if !(0..i64::from(l.height)).contains(&y) {
+        if !(self.data.y.0..self.data.y.1).contains(&y) {
             return Ok(());
         }
         let (bw, bh) = (i64::from(l.block_width), i64::from(l.block_height));
-        let end = (x + out.len() as i64).min(i64::from(l.width));
-        let mut col = x.max(0);
+        let end = (x + out.len() as i64).min(self.data.x.1);
+        let mut col = x.max(self.data.x.0);
         while col < end {
             let block_col = col / bw;
             let run_end = ((block_col + 1) * bw).min(end);
             let index = self.block((block_col as u32, (y / bh) as u32))?;
             let (first, in_block) = (block_col * bw, (y % bh) as usize);
             let run = &mut out[(col - x) as usize..(run_end - x) as usize];
+            self.taps += run.len() as u64;
             let block = &self.blocks[index].1;
             if self.masks[index].is_none() && self.every_byte_valid(block) {
                 // Bytes as they are: the rules of `read` cannot drop any.
@@ -657,6 +862,7 @@ impl Sampler<'_> {
     }
 
     fn nearest(&mut self, col: f64, row: f64) -> Result<[f32; 4]> {
+        self.taps += 1;
         Ok(self.pixel(floor(col), floor(row))?.unwrap_or([0.0; 4]))
     }
 
@@ -675,7 +881,9 @@ impl Sampler<'_> {
             return Ok([0.0; 4]);
         }
         // [floor(c - h), ceil(c + h)) within the level, never empty
-        // inside it, as GDAL rounds the pixel's transformed corners.
+        // inside it, as GDAL rounds the pixel's transformed corners; a
+        // window wider than MAX_TAPS votes with every n-th pixel, at most
+        // MAX_TAPS of them.
         let window = |c: f64, h: f64, size: u32| {
             let size = i64::from(size);
             let lo = floor(c - h + 1e-10).max(0);
@@ -683,12 +891,14 @@ impl Sampler<'_> {
             if lo == hi && hi < size {
                 hi += 1;
             }
-            lo..hi
+            let stride = ((hi - lo) as usize).div_ceil(MAX_TAPS).max(1);
+            (lo..hi).step_by(stride)
         };
         let mut votes = std::mem::take(&mut self.votes);
         votes.clear();
         for y in window(row, half.1, l.height) {
             for x in window(col, half.0, l.width) {
+                self.taps += 1;
                 votes.extend(self.pixel(x, y)?);
             }
         }
@@ -709,6 +919,9 @@ impl Sampler<'_> {
     /// `inverse` its inverse.
     fn taps(method: Resampling, c: f64, scale: f64, inverse: f64, out: &mut Vec<(i64, f64)>) {
         out.clear();
+        if is_sparse(method, scale) {
+            return Self::sparse_taps(method, c, scale, inverse, out);
+        }
         // Distance of pixel `p`'s centre from `c`, in kernel units.
         let distance = |p: i64| ((p as f64 + 0.5 - c) * inverse).abs();
         // One loop per method: a match inside the loop costs as much as
@@ -725,16 +938,7 @@ impl Sampler<'_> {
             }
             Resampling::Cubic => {
                 for p in floor(c - 0.5 - 2.0 * scale)..=ceil(c - 0.5 + 2.0 * scale) {
-                    // Keys (1981), a = -0.5, as GDAL's cubic.
-                    let d = distance(p);
-                    let w = if d < 1.0 {
-                        (1.5 * d - 2.5) * d * d + 1.0
-                    } else if d < 2.0 {
-                        ((-0.5 * d + 2.5) * d - 4.0) * d + 2.0
-                    } else {
-                        0.0
-                    };
-                    out.push((p, w));
+                    out.push((p, keys(distance(p))));
                 }
                 // Zero weights trimmed at the ends only: the taps stay
                 // consecutive pixels, as `rgb_kernel` reads them (the
@@ -749,6 +953,32 @@ impl Sampler<'_> {
             Resampling::Bilinear | Resampling::Nearest | Resampling::Mode => {
                 out.extend(bilinear_taps(c, scale, inverse));
             }
+        }
+    }
+
+    /// [`MAX_TAPS`] taps spread evenly over a kernel too wide to read
+    /// whole: the pixel under the centre of each of MAX_TAPS equal
+    /// stretches of its support, weighted by the kernel at that centre.
+    /// The stretches are wider than a pixel, so the pixels are distinct
+    /// and in order, but not consecutive.
+    fn sparse_taps(
+        method: Resampling,
+        c: f64,
+        scale: f64,
+        inverse: f64,
+        out: &mut Vec<(i64, f64)>,
+    ) {
+        let half = half_support(method, scale);
+        let stretch = 2.0 * half / MAX_TAPS as f64;
+        for k in 0..MAX_TAPS {
+            let t = c - half + (k as f64 + 0.5) * stretch;
+            let d = ((t - c) * inverse).abs();
+            let w = match method {
+                Resampling::Average => 1.0,
+                Resampling::Cubic => keys(d),
+                Resampling::Bilinear | Resampling::Nearest | Resampling::Mode => 1.0 - d,
+            };
+            out.push((floor(t), w));
         }
     }
 
@@ -782,6 +1012,7 @@ impl Sampler<'_> {
     /// The kernel over taps `xs` × `ys` (level pixel, weight).
     #[inline]
     fn kernel_over(&mut self, xs: &[(i64, f64)], ys: &[(i64, f64)]) -> Result<[f32; 4]> {
+        self.taps += (xs.len() * ys.len()) as u64;
         let mut sum = [0f64; 4];
         let (mut weight, mut total) = (0.0, 0.0);
         let mut add = |p: Option<[f32; 4]>, w: f64| {
@@ -793,12 +1024,11 @@ impl Sampler<'_> {
                 weight += w;
             }
         };
-        let l = self.shape;
         let (x0, x1, y0, y1) = match (xs.first(), xs.last(), ys.first(), ys.last()) {
             (Some(a), Some(b), Some(c), Some(d)) => (a.0, b.0, c.0, d.0),
             _ => (0, -1, 0, -1),
         };
-        let inside = x0 >= 0 && y0 >= 0 && x1 < i64::from(l.width) && y1 < i64::from(l.height);
+        let inside = self.data.contains(x0, y0) && self.data.contains(x1, y1);
         let one_block = if inside {
             self.block_holding((x0, y0), (x1, y1))?
         } else {
@@ -844,14 +1074,19 @@ impl Sampler<'_> {
         let mask = self.masks[index].as_deref();
         let (data, stride, n) = (&block.data[..], block.bands, self.bands.len());
         let nodata = self.byte_nodata();
-        if let ([b0, b1, b2], None, None, None) = (self.bands, mask, nodata, self.alpha) {
+        let plain = match (self.bands, mask, nodata, self.alpha) {
+            // Spread taps are not a run of pixels, as `rgb_kernel` reads.
+            ([b0, b1, b2], None, None, None) if !self.sparse => Some([*b0, *b1, *b2]),
+            _ => None,
+        };
+        if let Some([b0, b1, b2]) = plain {
             let width = block.width;
             // Plain RGB compiled on its own: constant offsets, no bounds
             // check per sample.
-            return if stride == 3 && (*b0, *b1, *b2) == (0, 1, 2) {
+            return if stride == 3 && (b0, b1, b2) == (0, 1, 2) {
                 rgb_kernel(data, width, 3, [0, 1, 2], xs, ys, origin)
             } else {
-                rgb_kernel(data, width, stride, [*b0, *b1, *b2], xs, ys, origin)
+                rgb_kernel(data, width, stride, [b0, b1, b2], xs, ys, origin)
             };
         }
         let mut sum = [0f64; 4];
@@ -926,6 +1161,18 @@ fn rgb_kernel(
     }
     let inverse = 1.0 / (weight_y * xs.iter().map(|t| t.1 as f32).sum::<f32>());
     [sum[0] * inverse, sum[1] * inverse, sum[2] * inverse, 255.0]
+}
+
+/// Keys' cubic convolution weight (1981, a = -0.5, as GDAL's cubic) at
+/// distance `d` in kernel units.
+fn keys(d: f64) -> f64 {
+    if d < 1.0 {
+        (1.5 * d - 2.5) * d * d + 1.0
+    } else if d < 2.0 {
+        ((-0.5 * d + 2.5) * d - 4.0) * d + 2.0
+    } else {
+        0.0
+    }
 }
 
 /// Whether taps are consecutive pixels, as [`Sampler::taps`] makes them.
@@ -1099,6 +1346,7 @@ mod tests {
                 width: 2,
                 height: 2,
                 resampling: method,
+                deadline: Deadline::NONE,
             };
             for bands in [vec![0, 1, 2], vec![2, 0]] {
                 let warped = warp(&Tiny::new(3), &crs, &request, &bands).unwrap();
@@ -1128,6 +1376,7 @@ mod tests {
             width: 4,
             height: 4,
             resampling: Resampling::Bilinear,
+            deadline: Deadline::NONE,
         };
         for (bands, nodata) in [(3, None), (3, Some(5.0)), (1, Some(5.0))] {
             let source = Tiny::blocks(bands, 2, nodata);
@@ -1157,13 +1406,13 @@ mod tests {
     #[test]
     fn kernel_taps_are_consecutive_pixels_even_where_a_weight_is_zero() {
         // Keys' cubic weight is 0 at distance 1: inside a kernel widened by
-        // 3 (pixels 28 and 34 around 31.5) or by 1.5 (pixel 2 around 4.0).
+        // 2 (pixels 29 and 33 around 31.5) or by 1.5 (pixel 2 around 4.0).
         let mut taps = Vec::new();
-        Sampler::taps(Resampling::Cubic, 31.5, 3.0, 1.0 / 3.0, &mut taps);
+        Sampler::taps(Resampling::Cubic, 31.5, 2.0, 1.0 / 2.0, &mut taps);
         let pixels: Vec<i64> = taps.iter().map(|t| t.0).collect();
-        assert_eq!(pixels, (26..=36).collect::<Vec<_>>());
-        assert_eq!(taps[2].1, 0.0);
-        assert_eq!(taps[8].1, 0.0);
+        assert_eq!(pixels, (28..=34).collect::<Vec<_>>());
+        assert_eq!(taps[1].1, 0.0);
+        assert_eq!(taps[5].1, 0.0);
         for (method, c, scale) in [
             (Resampling::Cubic, 4.0, 1.5),
             (Resampling::Cubic, 5.2, 1.0),
@@ -1181,6 +1430,80 @@ mod tests {
     }
 
     #[test]
+    fn a_kernel_wider_than_max_taps_reads_spread_pixels_in_order() {
+        let mut taps = Vec::new();
+        for (method, scale) in [
+            (Resampling::Bilinear, 100.0),
+            (Resampling::Cubic, 2.5),
+            (Resampling::Average, 1e6),
+        ] {
+            Sampler::taps(method, 5000.5, scale, 1.0 / scale, &mut taps);
+            assert_eq!(taps.len(), MAX_TAPS, "{method:?}");
+            let reach = half_support(method, scale);
+            assert!(
+                taps.windows(2).all(|t| t[1].0 > t[0].0)
+                    && taps
+                        .iter()
+                        .all(|t| (t.0 as f64 + 0.5 - 5000.5).abs() <= reach + 1.0)
+                    && taps
+                        .iter()
+                        .all(|t| t.1 > 0.0 || method == Resampling::Cubic),
+                "{method:?} {taps:?}"
+            );
+            // Symmetric about the centre, as the kernel is.
+            let sum_left: f64 = taps[..MAX_TAPS / 2].iter().map(|t| t.1).sum();
+            let sum_right: f64 = taps[MAX_TAPS / 2..].iter().map(|t| t.1).sum();
+            assert!((sum_left - sum_right).abs() < 1e-9, "{method:?} {taps:?}");
+        }
+    }
+
+    #[test]
+    fn a_tile_far_coarser_than_the_image_reads_a_bounded_number_of_pixels() {
+        // A 4 × 4 image in a request a million times wider: the kernels of
+        // the few output pixels around it (5 × 5 for cubic, whose kernel
+        // reaches two output pixels away) meet it, and every other is
+        // skipped.
+        let crs = Crs::from_epsg(3857).unwrap();
+        for resampling in [
+            Resampling::Nearest,
+            Resampling::Bilinear,
+            Resampling::Cubic,
+            Resampling::Average,
+            Resampling::Mode,
+        ] {
+            let request = Request {
+                bbox: [-4e6, -4e6, 4e6, 4e6],
+                crs: &crs,
+                width: 64,
+                height: 64,
+                resampling,
+                deadline: Deadline::NONE,
+            };
+            let warped = warp(&Tiny::new(1), &crs, &request, &[0]).unwrap();
+            assert!(
+                warped.work.taps <= 25 * (MAX_TAPS * MAX_TAPS) as u64,
+                "{resampling:?}: {:?}",
+                warped.work
+            );
+        }
+    }
+
+    #[test]
+    fn a_render_past_its_deadline_is_abandoned() {
+        let crs = Crs::from_epsg(3857).unwrap();
+        let request = Request {
+            bbox: [0.0, 0.0, 4.0, 4.0],
+            crs: &crs,
+            width: 8,
+            height: 8,
+            resampling: Resampling::Bilinear,
+            deadline: Deadline::after(std::time::Duration::ZERO),
+        };
+        let error = warp(&Tiny::new(1), &crs, &request, &[0]).unwrap_err();
+        assert_eq!(error.kind(), crate::ErrorKind::Timeout);
+    }
+
+    #[test]
     fn every_method_leaves_the_same_margin_around_the_image() {
         // 12 × 12 half-pixels over x, y -1..5: the outer two on each side
         // are centred outside the image.
@@ -1192,6 +1515,7 @@ mod tests {
                 width: 12,
                 height: 12,
                 resampling,
+                deadline: Deadline::NONE,
             };
             let warped = warp(&Tiny::new(1), &crs, &request, &[0]).unwrap();
             let opaque = |i: usize, j: usize| warped.pixels[j * 12 + i][3] > 0.0;
@@ -1227,6 +1551,7 @@ mod tests {
             width: 256,
             height: 256,
             resampling: Resampling::Bilinear,
+            deadline: Deadline::NONE,
         };
         let (coords, step) = source_coordinates(&request, source, &gt).unwrap();
         let res = (bbox[2] - bbox[0]) / 256.0;

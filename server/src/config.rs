@@ -18,6 +18,13 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// data update and load on the server.
 pub const DEFAULT_CACHE_CONTROL: &str = "public, max-age=3600";
 
+/// How long one render may run unless configured: over three hundred
+/// times the slowest ordinary tile in a release build (a dense z12 vector
+/// tile, 30 ms; a reprojected raster tile takes under 10), room for debug
+/// builds and loaded machines, and short enough that a pathological
+/// request gives its CPU slot back within a client's patience.
+pub const DEFAULT_RENDER_TIMEOUT_MS: u64 = 10_000;
+
 /// The configuration file, as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +58,9 @@ pub struct ConfigFile {
     pub tile_cache_mib: Option<usize>,
     /// CPU jobs (tile decoding) running or queued at once; more answer 503.
     pub max_cpu_jobs: Option<usize>,
+    /// How long one render (a raster tile, a vector tile) may run before
+    /// it is abandoned and answered 503, in milliseconds.
+    pub render_timeout_ms: Option<u64>,
     /// Who runs the service, for OGC capabilities documents.
     #[serde(default)]
     pub service: ServiceMetadata,
@@ -187,6 +197,9 @@ impl ConfigFile {
         }
         if self.max_cpu_jobs == Some(0) {
             return Err("max_cpu_jobs must be at least 1".into());
+        }
+        if self.render_timeout_ms == Some(0) {
+            return Err("render_timeout_ms must be at least 1".into());
         }
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {

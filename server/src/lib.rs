@@ -14,6 +14,7 @@ mod tile_cache;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,6 +55,8 @@ pub struct Settings {
     pub jpeg_quality: u8,
     /// Bound of the rendered-tile cache, bytes.
     pub tile_cache_bytes: usize,
+    /// How long one render may run before it is abandoned (503).
+    pub render_timeout: Duration,
 }
 
 impl Settings {
@@ -78,6 +81,11 @@ impl Settings {
             tile_cache_bytes: config
                 .tile_cache_mib
                 .map_or(tile_cache::DEFAULT_TILE_CACHE_BYTES, |mib| mib << 20),
+            render_timeout: Duration::from_millis(
+                config
+                    .render_timeout_ms
+                    .unwrap_or(config::DEFAULT_RENDER_TIMEOUT_MS),
+            ),
         }
     }
 }
@@ -95,6 +103,8 @@ pub struct AppState {
         tile_cache::TileKey,
         Result<tile_cache::Rendered, reply::Reply>,
     >,
+    /// Renders abandoned at their deadline since start-up.
+    pub abandoned_renders: AtomicU64,
 }
 
 impl AppState {
@@ -103,6 +113,7 @@ impl AppState {
             cpu: CpuPool::new(settings.max_cpu_jobs),
             rendered: tile_cache::TileCache::new(settings.tile_cache_bytes),
             rendering: Default::default(),
+            abandoned_renders: AtomicU64::new(0),
             catalog,
             tile_matrix_sets,
             settings,

@@ -60,6 +60,15 @@ impl Reply {
     /// The reply for an engine error while serving `layer`.
     pub fn from_engine(error: &Error, layer: &str) -> Self {
         let status = status_of(error.kind());
+        if error.kind() == ErrorKind::Timeout {
+            // The server's own bound, not a failure of the data: no
+            // Retry-After (the same render would time out again), which
+            // also tells it from `overloaded` (see `is_overloaded`).
+            return Reply::error(
+                status,
+                format!("rendering layer {layer:?} took longer than the server allows"),
+            );
+        }
         if status.is_server_error() {
             let message = error.to_string();
             if first_time(&message) {
@@ -84,6 +93,13 @@ impl Reply {
             "the server is busy; retry in a second",
         )
         .header(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"))
+    }
+
+    /// Whether this is [`Reply::overloaded`]: one request's bad luck, which
+    /// the next request for the same tile should not share.
+    pub fn is_overloaded(&self) -> bool {
+        self.status == StatusCode::SERVICE_UNAVAILABLE
+            && self.headers.contains_key(hyper::header::RETRY_AFTER)
     }
 
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
@@ -139,6 +155,8 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::InvalidRequest => StatusCode::BAD_REQUEST,
         ErrorKind::Unsupported => StatusCode::NOT_IMPLEMENTED,
+        // A render abandoned at its deadline: the server's bound.
+        ErrorKind::Timeout => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Corrupt | ErrorKind::LimitExceeded | ErrorKind::Io | ErrorKind::Internal => {
             StatusCode::INTERNAL_SERVER_ERROR
         }

@@ -73,6 +73,14 @@ pub trait RasterSource: Send + Sync {
     /// The transparency mask of that block (0 = empty), where there is one.
     fn read_mask_block(&self, level: usize, col: u32, row: u32) -> Result<Option<Arc<Block>>>;
 
+    /// The blocks of `level` outside which there is no data, `[min_col,
+    /// min_row, max_col, max_row]`, where the source knows it holds less
+    /// than the whole level: the warp reads nothing outside them. `None`:
+    /// the whole level may hold data.
+    fn data_blocks(&self, _level: usize) -> Option<[u32; 4]> {
+        None
+    }
+
     /// That block as an image file (JPEG, PNG, WebP) that can be sent as
     /// the tile it covers without decoding: a JPEG COG's block with its
     /// tables, a GeoPackage's stored tile. `None` when it is not stored so,

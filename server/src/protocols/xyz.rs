@@ -9,17 +9,19 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::StatusCode;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tuilerie_engine::compression::{decode, gzip, MAX_DECODED_TILE_BYTES};
 
 use tuilerie_engine::crs::Crs;
+use tuilerie_engine::deadline::Deadline;
 use tuilerie_engine::encode::encode;
 use tuilerie_engine::raster::RasterLayer;
 use tuilerie_engine::source::LayerSource;
 use tuilerie_engine::tms::{TileMatrix, TileMatrixSets};
 use tuilerie_engine::vector::VectorLayer;
 use tuilerie_engine::warp::Request;
-use tuilerie_engine::{Encoding, Layer, Tile, TileCoord, TileFormat};
+use tuilerie_engine::{Encoding, ErrorKind, Layer, Tile, TileCoord, TileFormat};
 
 use crate::cpu_pool::Overloaded;
 use crate::negotiate::{accepts_encoding, none_match_hits};
@@ -248,7 +250,7 @@ where
                 state.rendered.insert(key.clone(), rendered.clone());
                 Ok(Ok(rendered))
             }
-            Err(busy) if busy.status == StatusCode::SERVICE_UNAVAILABLE => Err(busy),
+            Err(busy) if busy.is_overloaded() => Err(busy),
             Err(reply) => Ok(Err(reply)),
         }
     };
@@ -333,8 +335,9 @@ async fn generated(
             locate(state, layer, &|_, _| true, tms_id, address).map_err(|r| *r)?;
         let zoom = u8::try_from(zoom).unwrap_or(u8::MAX);
         let vector = Arc::clone(vector);
+        let timeout = state.settings.render_timeout;
         let job = move || {
-            let tile = vector.render(&crs, bbox, zoom)?;
+            let tile = vector.render(&crs, bbox, zoom, Deadline::after(timeout))?;
             Ok(if tile.is_empty() || !gzip_ok {
                 (tile, Encoding::Identity)
             } else {
@@ -368,6 +371,7 @@ async fn render_job(
     let (width, height) = (matrix.tile_width, matrix.tile_height);
     let (raster, format) = (Arc::clone(raster), address.format);
     let (resampling, quality) = (raster.resampling, state.settings.jpeg_quality);
+    let timeout = state.settings.render_timeout;
     let job = move || {
         if let Some(stored) = raster.stored_tile(&crs, bbox, width, height)? {
             if TileFormat::sniff(&stored) == format {
@@ -380,6 +384,7 @@ async fn render_job(
             width: width as usize,
             height: height as usize,
             resampling,
+            deadline: Deadline::after(timeout),
         };
         let image = raster.render(&request)?;
         let empty = image.is_empty();
@@ -419,7 +424,13 @@ async fn on_cpu_pool<T: Send + 'static>(
 ) -> Result<T, Reply> {
     match state.cpu.run(kind, job).await {
         Ok(Some(Ok(value))) => Ok(value),
-        Ok(Some(Err(e))) => Err(Reply::from_engine(&e, &layer.id)),
+        Ok(Some(Err(e))) => {
+            if e.kind() == ErrorKind::Timeout {
+                let count = state.abandoned_renders.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::warn!(layer = %layer.id, %address, abandoned = count, "{e}");
+            }
+            Err(Reply::from_engine(&e, &layer.id))
+        }
         Ok(None) => {
             tracing::error!(layer = %layer.id, %address, "tile job panicked");
             Err(Reply::error(

@@ -192,22 +192,33 @@ impl GeoPackage {
         &self.failed
     }
 
-    /// The zoom levels of `pyramid` holding at least one tile (the unique
-    /// index on zoom, column and row answers this without reading tiles).
-    pub fn stored_zooms(&self, pyramid: &TilePyramid) -> Result<Vec<u32>> {
+    /// The zoom levels of `pyramid` holding at least one tile, each with
+    /// the columns and rows its tiles span, `[min_col, min_row, max_col,
+    /// max_row]` (the unique index on zoom, column and row answers this
+    /// without reading tiles).
+    pub fn stored_zooms(&self, pyramid: &TilePyramid) -> Result<Vec<(u32, [u32; 4])>> {
         let conn = self.pool.get()?;
         let sql = format!(
-            "SELECT DISTINCT zoom_level FROM {}",
+            "SELECT zoom_level, min(tile_column), min(tile_row), max(tile_column), \
+             max(tile_row) FROM {} GROUP BY zoom_level",
             contents::quote(&pyramid.table)
         );
         let mut stmt = conn.prepare(&sql).map_err(|e| self.pool.error(e))?;
         let zooms = stmt
-            .query_map([], |r| r.get::<_, i64>(0))
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    [r.get::<_, i64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?],
+                ))
+            })
             .map_err(|e| self.pool.error(e))?;
         let mut out = Vec::new();
         for zoom in zooms {
-            if let Ok(zoom) = u32::try_from(zoom.map_err(|e| self.pool.error(e))?) {
-                out.push(zoom);
+            let (zoom, span) = zoom.map_err(|e| self.pool.error(e))?;
+            // Negative columns or rows name no tile of the matrix.
+            let span = span.map(|v| u32::try_from(v.max(0)).unwrap_or(u32::MAX));
+            if let Ok(zoom) = u32::try_from(zoom) {
+                out.push((zoom, span));
             }
         }
         Ok(out)

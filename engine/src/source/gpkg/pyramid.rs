@@ -24,6 +24,8 @@ pub struct PyramidSource {
     /// Matrices whose extent is the tile matrix set's, finest first.
     matrices: Vec<GpkgTileMatrix>,
     levels: Vec<LevelShape>,
+    /// The blocks of each level that hold tiles (see `data_blocks`).
+    stored: Vec<[u32; 4]>,
     serial: u64,
     ctx: Arc<SourceContext>,
 }
@@ -44,9 +46,13 @@ impl PyramidSource {
         let stored = gpkg.stored_zooms(&pyramid)?;
         let mut matrices: Vec<GpkgTileMatrix> = Vec::new();
         let mut levels = Vec::new();
+        let mut spans = Vec::new();
         let mut sorted = pyramid.matrices.clone();
         sorted.sort_by_key(|m| std::cmp::Reverse(m.zoom));
-        for m in sorted.into_iter().filter(|m| stored.contains(&m.zoom)) {
+        for m in sorted {
+            let Some(&(_, span)) = stored.iter().find(|(zoom, _)| *zoom == m.zoom) else {
+                continue;
+            };
             // Pixels across the bbox at this matrix's resolution.
             let width = ((max_x - min_x) / m.pixel_x_size).round();
             let height = ((max_y - min_y) / m.pixel_y_size).round();
@@ -60,6 +66,7 @@ impl PyramidSource {
                 block_width: m.tile_width,
                 block_height: m.tile_height,
             });
+            spans.push(span);
             matrices.push(m);
         }
         if matrices.is_empty() {
@@ -73,6 +80,7 @@ impl PyramidSource {
             pyramid,
             matrices,
             levels,
+            stored: spans,
             serial: block_cache_serial(),
             ctx,
         })
@@ -109,6 +117,13 @@ impl RasterSource for PyramidSource {
 
     fn epsg(&self) -> Option<u32> {
         self.pyramid.srs.epsg
+    }
+
+    /// The span of the level's stored tiles: a pyramid of one city in a
+    /// world-wide matrix set is millions of missing tiles around it, which
+    /// a low-zoom render would otherwise look up one by one.
+    fn data_blocks(&self, level: usize) -> Option<[u32; 4]> {
+        self.stored.get(level).copied()
     }
 
     fn read_block(&self, level: usize, col: u32, row: u32) -> Result<Arc<Block>> {
