@@ -28,7 +28,7 @@ fn recorded_files() -> Vec<(PathBuf, Json)> {
             files.push((dir.join(name), file.clone()));
         }
     }
-    assert_eq!(files.len(), 8, "seven samples and curves.gpkg");
+    assert_eq!(files.len(), 9, "eight samples and curves.gpkg");
     files
 }
 
@@ -709,7 +709,7 @@ fn area_queries_return_the_ids_a_brute_force_envelope_filter_finds() {
             }
         }
     }
-    assert_eq!(indexed, 16 + 1 + 1 + 1 + 2, "the R-tree path was taken");
+    assert_eq!(indexed, 16 + 1 + 1 + 1 + 2 + 1, "the R-tree path was taken");
 }
 
 /// A private copy of a sample, its triggers dropped (they call SpatiaLite

@@ -603,3 +603,39 @@ async fn arcs_are_stroked_finely_enough_for_the_tile_they_are_in() {
     }
     assert!(checked >= 10, "{checked} segments of the arc in the tile");
 }
+
+/// Issue 12: Natural Earth's countries (EPSG:4326) in the tiles at the
+/// east edge of WebMercatorQuad. Their buffered box reaches past 180°; the
+/// transform gives those points back near −180°, and a min/max of the
+/// outline then left out everything east of 160° at z1 (New Zealand,
+/// 166.5°–178.5°). GDAL's MVT driver reads the same tiles in
+/// tests/clients/gpkg_client.py.
+#[tokio::test(flavor = "multi_thread")]
+async fn countries_next_to_the_antimeridian_are_in_the_tiles_at_the_world_edge() {
+    let server = TestServer::start("", &[sample("gpkg/ne_110m_countries.gpkg")]).await;
+    let (fiji, new_zealand) = (54u64, 121u64);
+    let db = rusqlite::Connection::open(sample("gpkg/ne_110m_countries.gpkg")).unwrap();
+    let name = |fid: i64| -> String {
+        db.query_row("SELECT name FROM countries WHERE fid = ?", [fid], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    assert_eq!(
+        (name(54).as_str(), name(121).as_str()),
+        ("Fiji", "New Zealand")
+    );
+    for path in ["1/1/1.pbf", "2/3/2.pbf", "3/7/4.pbf"] {
+        let ids = ids_in(&server, "countries", &[path]).await;
+        assert!(
+            ids.contains(&fiji) && ids.contains(&new_zealand),
+            "{path}: {ids:?}"
+        );
+    }
+    // The far side of the antimeridian: New Zealand is not there.
+    let west = ids_in(&server, "countries", &["1/0/1.pbf"]).await;
+    assert!(
+        !west.contains(&new_zealand) && west.contains(&fiji),
+        "{west:?}"
+    );
+}

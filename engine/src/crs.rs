@@ -18,6 +18,8 @@ use crate::error::{Error, Result};
 pub struct Crs {
     pub epsg: u32,
     proj: Proj,
+    /// [`Crs::world_width`], found once.
+    world_width: std::sync::OnceLock<Option<f64>>,
 }
 
 impl std::fmt::Debug for Crs {
@@ -39,7 +41,11 @@ impl Crs {
             .ok_or_else(|| unsupported(format!("EPSG:{epsg} has no known definition")))?;
         let proj = Proj::from_proj_string(def.proj4)
             .map_err(|e| unsupported(format!("EPSG:{epsg} ({}): {e:?}", def.proj4)))?;
-        Ok(Crs { epsg, proj })
+        Ok(Crs {
+            epsg,
+            proj,
+            world_width: Default::default(),
+        })
     }
 
     /// The CRS named by an OGC URI or URN, or `EPSG:n`: `…/def/crs/EPSG/0/n`,
@@ -85,6 +91,10 @@ impl Crs {
     /// CRS (conic, azimuthal, transverse: a box in them does not wrap, or
     /// not along x).
     pub fn world_width(&self) -> Option<f64> {
+        *self.world_width.get_or_init(|| self.find_world_width())
+    }
+
+    fn find_world_width(&self) -> Option<f64> {
         if self.is_geographic() {
             return Some(360.0);
         }
@@ -130,8 +140,13 @@ impl<'a> Transform<'a> {
             return;
         }
         for p in points.iter_mut() {
+            // A pole is a point of WebMercator's infinity: a hair short of
+            // it, it is a point far past the world's edge, which clipping
+            // handles (Antarctica's outline runs along -90°: dropped as
+            // NaN, its ring cut across the tile).
+            const POLE: f64 = 90.0 - 1e-6;
             let mut q = if self.from.is_geographic() {
-                (p.0.to_radians(), p.1.to_radians(), 0.0)
+                (p.0.to_radians(), p.1.clamp(-POLE, POLE).to_radians(), 0.0)
             } else {
                 (p.0, p.1, 0.0)
             };

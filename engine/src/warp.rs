@@ -185,7 +185,8 @@ pub fn warp(
         .geotransform()
         .ok_or_else(|| unsupported("the GeoTIFF has no georeferencing".into()))?;
     let (w, h) = (request.width, request.height);
-    let (coords, _) = source_coordinates(request, source_crs, &gt)?;
+    let wrap = Wrap::of(source_crs, &gt, levels_width(source));
+    let (coords, _) = source_coordinates(request, source_crs, &gt, wrap)?;
     let steps = CentreSteps::of(&coords, w, h);
     let levels = source.levels();
     // The finer of the two axes' resolutions: a pixel wider than high (a
@@ -413,6 +414,7 @@ fn source_coordinates(
     request: &Request,
     source_crs: &Crs,
     gt: &[f64; 6],
+    wrap: Option<Wrap>,
 ) -> Result<(Vec<(f64, f64)>, usize)> {
     let (w, h) = (request.width, request.height);
     let [min_x, min_y, max_x, max_y] = request.bbox;
@@ -434,6 +436,9 @@ fn source_coordinates(
             .map(|(i, j)| (min_x + i * res_x, max_y - j * res_y))
             .collect();
         transform.apply(&mut points);
+        if let Some(wrap) = wrap {
+            points.iter_mut().for_each(|p| p.0 = wrap.onto_image(p.0));
+        }
         points.into_iter().map(to_pixel).collect()
     };
     // Exact transforms on a grid of every `step` pixels (and the edges),
@@ -522,6 +527,51 @@ fn source_coordinates(
         }
     }
     Ok((coords, step))
+}
+
+/// The full-resolution width of a source, in pixels.
+fn levels_width(source: &dyn RasterSource) -> f64 {
+    f64::from(source.levels()[0].width)
+}
+
+/// How x wraps around the world in a source's CRS (degrees, or a
+/// cylindrical projection's metres), for images that cross the
+/// antimeridian (x past 180°) or are laid out 0–360°: the transform gives
+/// x in −180…180°, and a point west of the antimeridian may be the
+/// image's x + 360.
+#[derive(Debug, Clone, Copy)]
+struct Wrap {
+    width: f64,
+    /// The image's x extent.
+    left: f64,
+    right: f64,
+}
+
+impl Wrap {
+    /// The wrap of an image whose geotransform `gt` has rows along x
+    /// (no rotation), `pixels` wide, in `crs`: `None` where x does not
+    /// wrap, or the image lies within one turn centred on Greenwich
+    /// (nothing to do).
+    fn of(crs: &Crs, gt: &[f64; 6], pixels: f64) -> Option<Self> {
+        let width = crs.world_width()?;
+        let (a, b) = (gt[0], gt[0] + pixels * gt[1]);
+        let (left, right) = (a.min(b), a.max(b));
+        let inside = left >= -width / 2.0 && right <= width / 2.0;
+        (gt[2] == 0.0 && !inside).then_some(Wrap { width, left, right })
+    }
+
+    /// `x`, or `x` a whole number of turns away, whichever is nearer the
+    /// image.
+    fn onto_image(&self, x: f64) -> f64 {
+        let off = |v: f64| (self.left - v).max(v - self.right).max(0.0);
+        let middle = (self.left + self.right) / 2.0;
+        let turned = x + ((middle - x) / self.width).round() * self.width;
+        if off(turned) < off(x) {
+            turned
+        } else {
+            x
+        }
+    }
 }
 
 /// The whole numbers (a, b) such that every output pixel (i, j) lands on
@@ -1489,6 +1539,25 @@ mod tests {
     }
 
     #[test]
+    fn longitudes_wrap_onto_images_across_the_antimeridian_or_in_0_to_360() {
+        let wgs84 = Crs::from_epsg(4326).unwrap();
+        // 0–360° at 1°: -10° is column 350; 10° stays.
+        let global = Wrap::of(&wgs84, &[0.0, 1.0, 0.0, 90.0, 0.0, -1.0], 360.0).unwrap();
+        assert_eq!(global.onto_image(-10.0), 350.0);
+        assert_eq!(global.onto_image(10.0), 10.0);
+        // 170°–190°: -178° is 182°; 175° and a point far from both stay.
+        let dateline = Wrap::of(&wgs84, &[170.0, 0.1, 0.0, -10.0, 0.0, -0.1], 200.0).unwrap();
+        assert_eq!(dateline.onto_image(-178.0), 182.0);
+        assert_eq!(dateline.onto_image(175.0), 175.0);
+        assert_eq!(dateline.onto_image(0.0), 0.0);
+        // An image within -180…180 needs nothing, nor one in metres of a
+        // CRS that does not wrap.
+        assert!(Wrap::of(&wgs84, &[-10.0, 0.1, 0.0, 10.0, 0.0, -0.1], 200.0).is_none());
+        let l93 = Crs::from_epsg(2154).unwrap();
+        assert!(Wrap::of(&l93, &[1e7, 1.0, 0.0, 7e6, 0.0, -1.0], 1e3).is_none());
+    }
+
+    #[test]
     fn a_render_past_its_deadline_is_abandoned() {
         let crs = Crs::from_epsg(3857).unwrap();
         let request = Request {
@@ -1553,7 +1622,7 @@ mod tests {
             resampling: Resampling::Bilinear,
             deadline: Deadline::NONE,
         };
-        let (coords, step) = source_coordinates(&request, source, &gt).unwrap();
+        let (coords, step) = source_coordinates(&request, source, &gt, None).unwrap();
         let res = (bbox[2] - bbox[0]) / 256.0;
         let mut exact: Vec<(f64, f64)> = (0..256 * 256)
             .map(|k| {
