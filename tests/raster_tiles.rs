@@ -593,3 +593,32 @@ async fn a_corrupt_block_fails_only_its_tiles_and_is_logged_once_issue_12() {
         lines[0]
     );
 }
+
+/// Issue 12, part 0: a render past `render_timeout_ms` is abandoned and
+/// answered 503 without Retry-After (the same render would time out
+/// again; a full CPU pool's 503 has one), counted in the log; the layer
+/// keeps serving once the deadline allows.
+#[tokio::test]
+async fn a_render_past_its_deadline_answers_503_and_is_counted() {
+    let (_guard, logs) = capture_logs();
+    let path = "/usda_naip_256_lzw_z3/18/42710/97342.png";
+    let quick = TestServer::start(
+        "render_timeout_ms = 1\ntile_cache_mib = 0",
+        &[sample("cog/usda_naip_256_lzw_z3.tif")],
+    )
+    .await;
+    for n in 1..=2 {
+        let reply = quick.get(path).await;
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(reply.header("retry-after").is_none());
+        assert!(reply.error().contains("took longer than the server allows"));
+        let log = logs.text();
+        assert!(
+            log.lines()
+                .any(|l| l.contains("WARN") && l.contains(&format!("abandoned={n}"))),
+            "{log}"
+        );
+    }
+    let patient = TestServer::start("", &[sample("cog/usda_naip_256_lzw_z3.tif")]).await;
+    assert_eq!(patient.get(path).await.status, StatusCode::OK);
+}

@@ -166,6 +166,7 @@ pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, Logs) {
     let logs = Logs::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(logs.clone())
+        .with_ansi(false)
         .with_max_level(tracing::Level::INFO)
         .finish();
     (tracing::subscriber::set_default(subscriber), logs)

@@ -74,7 +74,8 @@ impl JpegColour {
         }
         match (photometric, samples) {
             (PHOTOMETRIC_SEPARATED, _) => Err(
-                "JPEG-compressed CMYK (Photometric Separated): GDAL converts it to RGB on read,                  which is not implemented"
+                "JPEG-compressed CMYK (Photometric Separated): GDAL converts it to RGB on read, \
+                 which is not implemented"
                     .into(),
             ),
             (PHOTOMETRIC_YCBCR, 3) => Ok(JpegColour::YCbCrToRgb),
