@@ -19,6 +19,11 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The message of an error reply, as the client may read it: another
+    /// protocol answering the same question in its own words (a WMTS
+    /// GetTile answered by the tile code) rewrites it without parsing the
+    /// body.
+    pub message: Option<String>,
 }
 
 impl Reply {
@@ -30,6 +35,7 @@ impl Reply {
             status,
             headers,
             body,
+            message: None,
         }
     }
 
@@ -39,6 +45,7 @@ impl Reply {
             status,
             headers: HeaderMap::new(),
             body: Bytes::new(),
+            message: None,
         }
     }
 
@@ -51,10 +58,12 @@ impl Reply {
     /// and TiTiler users read: one human-readable message).
     pub fn error(status: StatusCode, message: impl Into<String>) -> Self {
         let message: String = message.into();
-        Reply::json(
+        let mut reply = Reply::json(
             status,
             &serde_json::json!({ "error": message, "status": status.as_u16() }),
-        )
+        );
+        reply.message = Some(message);
+        reply
     }
 
     /// The reply for an engine error while serving `layer`.

@@ -2,6 +2,7 @@
 //! and writes the engine's answers in its own words.
 
 pub mod catalog;
+mod ows;
 pub mod tile_matrix_sets;
 pub mod tilejson;
 pub mod wmts;

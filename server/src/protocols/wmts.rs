@@ -16,106 +16,11 @@ use tuilerie_engine::source::LayerSource;
 use tuilerie_engine::tms::{CornerOfOrigin, TileMatrixSet};
 use tuilerie_engine::{Layer, TileFormat};
 
+use super::ows::{self, escape, exception, invalid, missing, Params, XML};
 use super::xyz;
 use crate::config::ServiceMetadata;
 use crate::reply::Reply;
 use crate::AppState;
-
-const XML: &str = "application/xml";
-
-/// An OWS exception report with the status WMTS 1.0.0 Table 28 gives it.
-fn exception(status: StatusCode, code: &str, locator: Option<&str>, text: &str) -> Reply {
-    let locator = locator.map_or(String::new(), |l| format!(" locator=\"{}\"", escape(l)));
-    let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <ExceptionReport xmlns=\"http://www.opengis.net/ows/1.1\" version=\"1.1.0\" xml:lang=\"en\">\n\
-         <Exception exceptionCode=\"{code}\"{locator}><ExceptionText>{}</ExceptionText></Exception>\n\
-         </ExceptionReport>\n",
-        escape(text)
-    );
-    Reply::new(status, XML, body.into())
-}
-
-fn missing(name: &str) -> Reply {
-    exception(
-        StatusCode::BAD_REQUEST,
-        "MissingParameterValue",
-        Some(name),
-        &format!("parameter {name} is missing"),
-    )
-}
-
-fn invalid(name: &str, text: String) -> Reply {
-    exception(
-        StatusCode::BAD_REQUEST,
-        "InvalidParameterValue",
-        Some(name),
-        &text,
-    )
-}
-
-/// XML text and attribute escaping.
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// A percent-decoded query component (`+` is a space, as forms send it).
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = |b: u8| (b as char).to_digit(16);
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// KVP parameters; names are case-insensitive (OWS Common 1.1 §11.5.2).
-struct Params(Vec<(String, String)>);
-
-impl Params {
-    fn parse(query: &str) -> Self {
-        Params(
-            query
-                .split('&')
-                .filter(|kv| !kv.is_empty())
-                .map(|kv| {
-                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                    (decode(k).to_ascii_uppercase(), decode(v))
-                })
-                .collect(),
-        )
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// A parameter that is present and not empty.
-    fn value(&self, name: &str) -> Option<&str> {
-        self.get(name).filter(|v| !v.is_empty())
-    }
-}
 
 /// `GET /wmts?...`
 pub async fn kvp(state: &AppState, query: &str, headers: &HeaderMap, base: &str) -> Reply {
@@ -275,20 +180,7 @@ async fn tile(state: &AppState, request: &TileRequest<'_>, headers: &HeaderMap) 
         state,
     )
     .await;
-    if reply.status.is_client_error() || reply.status.is_server_error() {
-        let text = serde_json::from_slice::<serde_json::Value>(&reply.body)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| "the tile could not be served".into());
-        let code = match reply.status {
-            StatusCode::BAD_REQUEST => "InvalidParameterValue",
-            StatusCode::NOT_FOUND => "TileOutOfRange",
-            StatusCode::NOT_IMPLEMENTED => "OperationNotSupported",
-            _ => "NoApplicableCode",
-        };
-        return exception(reply.status, code, None, &text);
-    }
-    reply
+    ows::from_tile_reply(reply)
 }
 
 /// One matrix's tile range for a layer (WMTS TileMatrixLimits).
