@@ -6,8 +6,14 @@
 
 use std::collections::BTreeSet;
 use std::io::Read;
+use std::sync::Arc;
 
 use hyper::StatusCode;
+use tuilerie_engine::crs::Crs;
+use tuilerie_engine::deadline::Deadline;
+use tuilerie_engine::mvt::MvtOptions;
+use tuilerie_engine::source::gpkg::GeoPackage;
+use tuilerie_engine::vector::{TableSpec, VectorLayer};
 use tuilerie_tests::{fixture, png_rgba, sample, TestServer};
 
 /// One layer of a decoded MVT tile: its name, keys, feature ids, extent
@@ -638,4 +644,55 @@ async fn countries_next_to_the_antimeridian_are_in_the_tiles_at_the_world_edge()
         !west.contains(&new_zealand) && west.contains(&fiji),
         "{west:?}"
     );
+}
+
+/// Issue 12, part 0: a vector tile's query stops at the render deadline
+/// (checked every 256 rows read) and the tile is abandoned with a Timeout
+/// error, which the server answers 503. The countries, copied four times
+/// over (708 rows under the z0 tile), in a temporary copy.
+#[test]
+fn a_vector_tile_past_its_deadline_is_abandoned() {
+    let dir = std::env::temp_dir().join(format!("tuilerie-deadline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("countries.gpkg");
+    std::fs::copy(sample("gpkg/ne_110m_countries.gpkg"), &path).unwrap();
+    let db = rusqlite::Connection::open(&path).unwrap();
+    // GDAL's R-tree triggers call its own SQL functions: dropped, and the
+    // copies' envelopes written by hand.
+    let triggers: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for t in triggers {
+        db.execute(&format!("DROP TRIGGER \"{t}\""), []).unwrap();
+    }
+    for n in [177, 354] {
+        db.execute_batch(&format!(
+            "INSERT INTO countries (geom, name, iso_a3) SELECT geom, name, iso_a3 FROM countries;
+             INSERT INTO rtree_countries_geom
+               SELECT id + {n}, minx, maxx, miny, maxy FROM rtree_countries_geom;"
+        ))
+        .unwrap();
+    }
+    drop(db);
+    let gpkg = Arc::new(GeoPackage::open(&path).unwrap());
+    let spec = TableSpec {
+        name: "countries".into(),
+        ..TableSpec::default()
+    };
+    let layer = VectorLayer::new(gpkg, &[spec], MvtOptions::default()).unwrap();
+    let mercator = Crs::from_epsg(3857).unwrap();
+    const HALF: f64 = 20_037_508.342_789_244;
+    let world = [-HALF, -HALF, HALF, HALF];
+    assert!(!layer
+        .render(&mercator, world, 0, Deadline::NONE)
+        .unwrap()
+        .is_empty());
+    let late = Deadline::after(std::time::Duration::ZERO);
+    let error = layer.render(&mercator, world, 0, late).unwrap_err();
+    assert_eq!(error.kind(), tuilerie_engine::ErrorKind::Timeout, "{error}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

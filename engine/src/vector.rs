@@ -147,6 +147,7 @@ impl VectorLayer {
                     filter: Some(filter),
                     max: 1,
                     stroke: Stroke::Gdal,
+                    ..Selection::default()
                 };
                 gpkg.for_each_feature(&vector_table.table, &far, &mut |_| {})?;
             }
@@ -170,8 +171,7 @@ impl VectorLayer {
 
     /// The MVT tile (uncompressed) of `bbox` (easting first, in `crs`) at
     /// `zoom`: one layer per table with features there; empty when none
-    /// has any. Past `deadline` the features left are not encoded and the
-    /// tile is abandoned.
+    /// has any. Past `deadline` the query stops and the tile is abandoned.
     pub fn render(
         &self,
         crs: &Crs,
@@ -204,7 +204,6 @@ impl VectorLayer {
             let across: f64 = boxes.iter().map(|b| b[2] - b[0]).sum();
             let down = boxes.iter().map(|b| b[3] - b[1]).fold(0.0, f64::max);
             let stroke = Stroke::Within(CURVE_TOLERANCE * across.min(down) / units);
-            let (mut seen, mut late) = (0usize, None);
             for &source_bbox in &boxes {
                 let selection = Selection {
                     bbox: Some(source_bbox),
@@ -212,19 +211,11 @@ impl VectorLayer {
                     filter: t.filter.as_deref(),
                     max: MAX_FEATURES_PER_TILE,
                     stroke,
+                    deadline,
                 };
                 t.gpkg
                     .for_each_feature(&t.table, &selection, &mut |feature| {
-                        // The clock every 256 features; once late, the rest
-                        // of the rows are only read (at most
-                        // MAX_FEATURES_PER_TILE).
-                        seen += 1;
-                        if late.is_none() && seen % 256 == 0 {
-                            late = deadline.check("vector tile").err();
-                        }
-                        let again =
-                            boxes.len() > 1 && feature.id.is_some_and(|id| !added.insert(id));
-                        if late.is_some() || again {
+                        if boxes.len() > 1 && feature.id.is_some_and(|id| !added.insert(id)) {
                             return;
                         }
                         if reprojected {
@@ -232,9 +223,6 @@ impl VectorLayer {
                         }
                         layer.add(feature);
                     })?;
-            }
-            if let Some(error) = late {
-                return Err(error);
             }
             if !boxes.is_empty() {
                 layers.push(layer);

@@ -23,6 +23,7 @@ use super::contents::quote;
 use super::skipped::Skipped;
 use super::wkb::{self, GeometryError};
 use super::{blob, rtree_name, FeatureTable};
+use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::feature::{Feature, FieldType, Geometry, Value};
 
@@ -40,6 +41,8 @@ pub struct Selection<'a> {
     pub max: usize,
     /// How curves become lines.
     pub stroke: Stroke,
+    /// When the query is abandoned (checked every 256 rows read).
+    pub deadline: Deadline,
 }
 
 /// Visits the features of `table` whose envelope meets `bbox` (all of them
@@ -61,6 +64,7 @@ pub(super) fn query(
         filter,
         max,
         stroke,
+        deadline,
     } = *selection;
     if let Some(b) = bbox {
         if !(b.iter().all(|v| v.is_finite()) && b[0] <= b[2] && b[1] <= b[3]) {
@@ -122,7 +126,12 @@ pub(super) fn query(
         geometry: wkb::empty(),
         values: vec![Value::Null; fields.len()],
     };
+    let mut read = 0usize;
     while let Some(row) = rows.next().map_err(sqlite)? {
+        read += 1;
+        if read.is_multiple_of(256) {
+            deadline.check(&format!("features of table {:?}", table.table))?;
+        }
         let fid = match row.get_ref(0).map_err(sqlite)? {
             ValueRef::Integer(i) => Some(i),
             _ => None,

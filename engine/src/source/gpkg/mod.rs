@@ -292,6 +292,7 @@ impl GeoPackage {
             filter,
             max: max_features,
             stroke: Stroke::Gdal,
+            ..Selection::default()
         };
         let mut out = Vec::new();
         self.for_each_feature(table, &selection, &mut |f| out.push(f.clone()))?;
