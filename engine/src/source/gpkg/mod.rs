@@ -66,6 +66,7 @@ use crate::error::{Error, Result};
 use crate::feature::{Feature, Field};
 use crate::tile::TileFormat;
 
+pub use features::blob_geometry;
 pub use layers::open_layers;
 pub use pyramid::PyramidSource;
 pub use srs::{epsg_code, Srs};
