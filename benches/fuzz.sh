@@ -32,7 +32,13 @@ seeds() {
 }
 
 # Release with debug assertions: overflow checks as in the stable replay.
+# The runs use copies of the binaries, so that rebuilding while they run
+# (to try a fix) changes neither them nor the children fork mode starts.
 nice -n 10 cargo +nightly fuzz build -a
+built=fuzz/target/x86_64-unknown-linux-gnu/release
+runs=fuzz/target/fuzz-sh
+mkdir -p "$runs"
+for t in "${targets[@]}"; do cp "$built/$t" "$runs/$t"; done
 
 report=()
 for t in "${targets[@]}"; do
@@ -41,9 +47,9 @@ for t in "${targets[@]}"; do
   cp -n tests/fuzz/"$t"/* "$corpus"/
   seeds "$t" | while read -r f; do cp -n "$f" "$corpus"/; done
   before=$(find "$artifacts" -type f | wc -l)
-  log=fuzz/$t.log
+  log=fuzz/$t-${seconds}s.log
   echo "== $t: $seconds s (log in $log)"
-  nice -n 10 cargo +nightly fuzz run -a "$t" "$corpus" -- \
+  nice -n 10 "$runs/$t" "$corpus" \
     -max_total_time="$seconds" "${limits[@]}" \
     -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
     -artifact_prefix="$artifacts/" >"$log" 2>&1 || true
