@@ -21,13 +21,17 @@ use geo_types::{
     Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon,
     Point, Polygon,
 };
+use tuilerie_engine::crs::Crs;
 use tuilerie_engine::feature::{Feature, Field, FieldType, Value};
 use tuilerie_engine::mvt::{encode_tile, LayerEncoder, MvtOptions};
+use tuilerie_engine::raster::RasterLayer;
+use tuilerie_engine::raster_style::StyleSpec;
 use tuilerie_engine::source::cog::Cog;
 use tuilerie_engine::source::gpkg::{blob_geometry, GeoPackage};
 use tuilerie_engine::source::mbtiles::MbTiles;
 use tuilerie_engine::source::pmtiles::{Directory, PmTiles};
 use tuilerie_engine::source::{RasterSource, SourceContext, TileArchive};
+use tuilerie_engine::warp::{Request, Resampling};
 use tuilerie_engine::TileCoord;
 
 /// Caches small enough that one input cannot fill memory through them, and
@@ -40,7 +44,8 @@ fn context() -> Arc<SourceContext> {
 /// the last (a short strip, an edge tile), few enough to keep runs fast.
 const BLOCKS_PER_LEVEL: u32 = 4;
 
-/// TIFF and BigTIFF directories, and every block decoder.
+/// TIFF and BigTIFF directories, every block decoder, and the rendering
+/// of the file as a layer (see [`render`]).
 ///
 /// An input starting below 0x80 (a real file starts with `I` or `M`) is a
 /// whole file. Otherwise the first bytes choose a compression, sample type,
@@ -67,7 +72,58 @@ pub fn tiff(data: &[u8]) {
             let _ = cog.stored_block(level, col, row);
         }
     }
+    render(Arc::new(cog), data.last().copied().unwrap_or(0));
 }
+
+/// Side of the tiles a fuzzed GeoTIFF is rendered into, in pixels.
+const RENDER_SIZE: u32 = 32;
+
+/// A fuzzed GeoTIFF as a layer (its georeferencing and CRS read),
+/// asked for a stored tile and rendered: the warp and styling given
+/// whatever geotransform, EPSG code, nodata and sample type it claims.
+/// `choice` picks the box (the image's extent in its CRS, or its bounds in
+/// WGS 84) and the resampling, as rendering every combination would make
+/// each run eight times slower.
+fn render(cog: Arc<Cog>, choice: u8) {
+    let Ok(layer) = RasterLayer::new(cog.clone(), Path::new("fuzz.tif"), &StyleSpec::default())
+    else {
+        return;
+    };
+    let target = if choice & 4 == 0 {
+        let Some(gt) = cog.geotransform() else {
+            return;
+        };
+        let shape = cog.levels()[0];
+        let (w, h) = (f64::from(shape.width), f64::from(shape.height));
+        let (x0, y0, x1, y1) = (gt[0], gt[3], gt[0] + w * gt[1], gt[3] + h * gt[5]);
+        let bbox = [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)];
+        Crs::from_epsg(layer.crs.epsg).map(|crs| (crs, bbox))
+    } else {
+        let Some(bounds) = layer.metadata().bounds else {
+            return;
+        };
+        Crs::from_epsg(4326).map(|crs| (crs, bounds))
+    };
+    let Ok((crs, bbox)) = target else {
+        return;
+    };
+    let _ = layer.stored_tile(&crs, bbox, RENDER_SIZE, RENDER_SIZE);
+    let _ = layer.render(&Request {
+        bbox,
+        crs: &crs,
+        width: RENDER_SIZE as usize,
+        height: RENDER_SIZE as usize,
+        resampling: RESAMPLINGS[usize::from(choice % 4)],
+    });
+}
+
+/// Every resampling of the warp.
+const RESAMPLINGS: [Resampling; 4] = [
+    Resampling::Nearest,
+    Resampling::Bilinear,
+    Resampling::Cubic,
+    Resampling::Average,
+];
 
 /// Compression codes, in the order the mode bytes choose them.
 const COMPRESSIONS: [u16; 8] = [1, 5, 8, 32773, 50000, 7, 50001, 34887];
