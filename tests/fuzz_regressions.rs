@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 const BOUND: Duration = Duration::from_secs(10);
 
 /// Replays every file of `tests/fuzz/<target>/`; there must be some.
-fn replay(target: &str, case: fn(&[u8])) {
+fn replay(target: &str, case: Case) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz")
         .join(target);
@@ -34,8 +34,11 @@ fn replay(target: &str, case: fn(&[u8])) {
     }
 }
 
+/// A fuzz target's body.
+type Case = fn(&[u8]);
+
 /// Each target's function, by the name of its folder.
-const TARGETS: [(&str, fn(&[u8])); 6] = [
+const TARGETS: [(&str, Case); 6] = [
     ("tiff", cases::tiff),
     ("pmtiles", cases::pmtiles),
     ("mbtiles", cases::mbtiles),
