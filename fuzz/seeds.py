@@ -147,6 +147,13 @@ def sqlite_files():
             write("mbtiles", name, f.read())
     png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                         "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")
+    # Rows of the metadata table fuzz/src/lib.rs builds an MBTiles around.
+    write("mbtiles", "metadata_rows", "\n".join([
+        "name=tiny", "format=pbf", "bounds=-180,-85.05,180,85.05", "center=11.25,43.77,14",
+        "minzoom=0", "maxzoom=14",
+        'json={"vector_layers":[{"id":"roads","fields":{"name":"String"},"minzoom":0,"maxzoom":14}],'
+        '"tilestats":{}}',
+        'attribution=<a href="x">OSM</a>']).encode())
     make("tiny.mbtiles", """
         CREATE TABLE metadata (name TEXT, value TEXT);
         CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB);

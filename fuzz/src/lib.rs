@@ -271,11 +271,19 @@ fn read_tiles(archive: &dyn TileArchive) {
 /// Features read per table of a fuzzed GeoPackage.
 const FEATURES_PER_TABLE: usize = 64;
 
-/// SQLite files: the input, written to a temporary file, opened as an
-/// MBTiles archive (its metadata table, then tiles) and as a GeoPackage
-/// (its contents, tile matrices, feature tables and their blobs).
+/// SQLite files opened as an MBTiles archive (its metadata table, then
+/// tiles) and as a GeoPackage (its contents, tile matrices, feature tables
+/// and their blobs). An input that starts as an SQLite file does is
+/// written as it is; any other is lines of `name=value`, the rows of the
+/// metadata table of an MBTiles file made for it, so that mutations reach
+/// the values (bounds, zooms, the `json` document) rather than SQLite's
+/// page format.
 pub fn mbtiles(data: &[u8]) {
-    let file = TempFile::new(data);
+    let file = if data.starts_with(b"SQLite format 3\0") {
+        TempFile::new(data)
+    } else {
+        TempFile::mbtiles(data)
+    };
     if let Ok(archive) = MbTiles::open(&file.0) {
         read_tiles(&archive);
     }
@@ -306,6 +314,27 @@ impl TempFile {
         let path = std::env::temp_dir().join(name);
         std::fs::write(&path, data).expect("the temporary directory is writable");
         TempFile(path)
+    }
+
+    /// An MBTiles file whose metadata rows are the `name=value` lines of
+    /// `rows`, with one tile, 0/0/0, of an empty PNG.
+    fn mbtiles(rows: &[u8]) -> Self {
+        let file = TempFile::new(&[]);
+        let db = rusqlite::Connection::open(&file.0).expect("a new SQLite file");
+        db.execute_batch(
+            "CREATE TABLE metadata (name TEXT, value TEXT);
+             CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER,
+                                 tile_row INTEGER, tile_data BLOB);
+             INSERT INTO tiles VALUES (0, 0, 0, X'89504E470D0A1A0A');",
+        )
+        .expect("the MBTiles schema");
+        for row in rows.split(|&b| b == b'\n') {
+            let text = String::from_utf8_lossy(row);
+            let (name, value) = text.split_once('=').unwrap_or((&text, ""));
+            db.execute("INSERT INTO metadata VALUES (?1, ?2)", (name, value))
+                .expect("a metadata row");
+        }
+        file
     }
 }
 
