@@ -54,12 +54,13 @@ for t in "${targets[@]}"; do
     -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
     -artifact_prefix="$artifacts/" >"$log" 2>&1 || true
   # Fork mode's status lines: "#EXECS: cov: … corp: N … exec/s: R
-  # oom/timeout/crash: O/T/C time: Ss …"; the last one is the total.
+  # oom/timeout/crash: O/T/C time: Ss …"; the last one has the totals.
   last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -1)
   execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"$last")
-  rate=$(sed -E 's/.*exec\/s: ([0-9]+).*/\1/' <<<"$last")
   found=$(sed -E 's/.*oom\/timeout\/crash: ([0-9\/]+).*/\1/' <<<"$last")
   ran=$(sed -E 's/.* time: ([0-9]+)s.*/\1/' <<<"$last")
+  # The line's exec/s is the last interval's; this is the whole run's.
+  rate=$((${execs:-0} / (${ran:-0} > 0 ? ${ran:-0} : 1)))
   new=$(($(find "$artifacts" -type f | wc -l) - before))
   report+=("$(printf '%-11s %12s %8s %7s %6ss %17s %9s' "$t" "${execs:-?}" "${rate:-?}" \
     "$(find "$corpus" -type f | wc -l)" "${ran:-?}" "${found:-?}" "$new")")
