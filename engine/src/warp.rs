@@ -211,9 +211,16 @@ pub fn warp(
     })
 }
 
+/// Farthest level pixel coordinate sampled, 2⁵²: levels are at most 2³¹
+/// pixels, so no kernel centred beyond this reaches one, and the taps'
+/// `i64` arithmetic would saturate (a GeoTIFF's geotransform can put an
+/// output pixel at 1e300 pixels; issue 12, found by the `tiff` fuzz target).
+const MAX_SAMPLED_COORDINATE: f64 = (1u64 << 52) as f64;
+
 /// Fills `out` with `sample` at each of `coords` (full-resolution pixel
 /// coordinates, divided by `factor` into the level's); pixels whose
-/// coordinates are not finite are left as they are.
+/// coordinates are not finite, or beyond [`MAX_SAMPLED_COORDINATE`], are
+/// left as they are.
 fn sample_each<'a>(
     out: &mut [[f32; 4]],
     coords: &[(f64, f64)],
@@ -222,8 +229,10 @@ fn sample_each<'a>(
     mut sample: impl FnMut(&mut Sampler<'a>, f64, f64) -> Result<[f32; 4]>,
 ) -> Result<()> {
     for (pixel, &(col, row)) in out.iter_mut().zip(coords) {
-        if col.is_finite() {
-            *pixel = sample(sampler, col / factor_x, row / factor_y)?;
+        let (col, row) = (col / factor_x, row / factor_y);
+        // NaN fails both comparisons.
+        if col.abs() < MAX_SAMPLED_COORDINATE && row.abs() < MAX_SAMPLED_COORDINATE {
+            *pixel = sample(sampler, col, row)?;
         }
     }
     Ok(())
