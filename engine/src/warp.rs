@@ -345,6 +345,14 @@ impl DataWindow {
     }
 }
 
+/// Farthest a kernel reaches, in level pixels, 2⁵²: levels are at most 2³¹
+/// pixels, and beyond this the taps' `i64` arithmetic would saturate. A
+/// GeoTIFF's geotransform can put output pixels 1e19 pixels away (issue
+/// 12: the `tiff` fuzz target's input in tests/fuzz/tiff/ overflowed
+/// `bilinear_span` before far pixels were skipped by the footprint; this
+/// bound keeps a kernel as wide as such a request from reaching there).
+const MAX_SAMPLED_COORDINATE: f64 = (1u64 << 52) as f64;
+
 /// The level pixels an output pixel's kernel can meet: the data window
 /// grown by the kernel's reach (and a pixel) on every side. A centre
 /// outside it has no source pixel with data under its kernel, and its
@@ -358,6 +366,7 @@ struct Footprint {
 impl Footprint {
     fn of(data: &DataWindow, (reach_x, reach_y): (f64, f64)) -> Self {
         let grow = |(from, to): (i64, i64), reach: f64| {
+            let reach = reach.min(MAX_SAMPLED_COORDINATE);
             (from as f64 - reach - 1.0, to as f64 + reach + 1.0)
         };
         Footprint {

@@ -33,6 +33,9 @@ use tuilerie_engine::{Catalog, LayerSpec};
 
 pub use config::{ConfigFile, EmptyRasterTiles, EmptyVectorTiles};
 pub use cpu_pool::{CpuPool, DEFAULT_MAX_JOBS};
+/// Answers one request without a connection: what [`serve`] runs per
+/// request, public so that fuzzing can route requests without sockets.
+pub use router::handle;
 
 /// A client that sends no complete request header within this time is
 /// disconnected, so idle or slow connections cannot pin server memory.

@@ -159,6 +159,12 @@ impl Cog {
     /// Maps `path` and parses every directory.
     pub fn open(path: &Path, ctx: Arc<SourceContext>) -> Result<Self> {
         let (data, _) = map_file(path)?;
+        Self::from_bytes(path, data, ctx)
+    }
+
+    /// Parses every directory of the GeoTIFF in `data`, whatever holds it
+    /// (a memory map, or bytes a fuzzer made); `path` names it in errors.
+    pub fn from_bytes(path: &Path, data: Bytes, ctx: Arc<SourceContext>) -> Result<Self> {
         let corrupt = |detail: String| Error::Corrupt {
             path: path.to_owned(),
             format: "GeoTIFF",

@@ -181,6 +181,18 @@ fn geometry(
             )))
         }
     };
+    blob_geometry(data, bbox, stroke)
+}
+
+/// The geometry of a GeoPackage geometry blob (header and WKB, clause
+/// 2.1.3.1.1) if its envelope meets `bbox` (any when `None`), curves
+/// stroked as `stroke` says: what each feature row's blob goes through,
+/// public so that fuzzing and tools can read a blob without a database.
+pub fn blob_geometry(
+    data: &[u8],
+    bbox: Option<[f64; 4]>,
+    stroke: Stroke,
+) -> Result<Option<Geometry<f64>>, GeometryError> {
     let blob = blob::parse(data)?;
     if blob.empty {
         return Ok(bbox.is_none().then(wkb::empty));

@@ -71,6 +71,7 @@ use crate::feature::{Feature, Field};
 use crate::tile::TileFormat;
 
 pub use arc::Stroke;
+pub use features::blob_geometry;
 pub use features::Selection;
 pub use layers::open_layers;
 pub use pyramid::PyramidSource;

@@ -59,6 +59,18 @@ impl PmTiles {
     /// Maps and checks the archive at `path`: header, root directory, metadata.
     pub fn open(path: &Path, ctx: Arc<SourceContext>) -> Result<Self> {
         let (data, modified) = map_file(path)?;
+        Self::from_bytes(path, data, modified, ctx)
+    }
+
+    /// Checks the archive in `data`, whatever holds it (a memory map, or
+    /// bytes a fuzzer made); `path` names it in errors, and `modified` (the
+    /// file's modification time) goes into the version tiles are fingerprinted by.
+    pub fn from_bytes(
+        path: &Path,
+        data: Bytes,
+        modified: Option<std::time::SystemTime>,
+        ctx: Arc<SourceContext>,
+    ) -> Result<Self> {
         let header = Header::parse(&data[..data.len().min(HEADER_LEN)], data.len() as u64, path)?;
         let mut archive = PmTiles {
             path: path.to_owned(),
