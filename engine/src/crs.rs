@@ -139,12 +139,12 @@ impl<'a> Transform<'a> {
         if self.from.epsg == self.to.epsg {
             return;
         }
+        // A pole is a point of WebMercator's infinity: a hair short of it,
+        // it is a point far past the world's edge, which clipping handles
+        // (Antarctica's outline runs along -90°: dropped as NaN, its ring
+        // cut across the tile).
+        const POLE: f64 = 90.0 - 1e-6;
         for p in points.iter_mut() {
-            // A pole is a point of WebMercator's infinity: a hair short of
-            // it, it is a point far past the world's edge, which clipping
-            // handles (Antarctica's outline runs along -90°: dropped as
-            // NaN, its ring cut across the tile).
-            const POLE: f64 = 90.0 - 1e-6;
             let mut q = if self.from.is_geographic() {
                 (p.0.to_radians(), p.1.clamp(-POLE, POLE).to_radians(), 0.0)
             } else {
@@ -244,8 +244,9 @@ impl<'a> Transform<'a> {
     }
 }
 
-/// The bounding box of `points`, `None` when there are none.
-fn bounds_of(points: &[(f64, f64)]) -> Option<[f64; 4]> {
+/// The bounding box of `points`, `None` when there are none; NaN
+/// coordinates count only where every point has them.
+pub(crate) fn bounds_of(points: &[(f64, f64)]) -> Option<[f64; 4]> {
     points.iter().fold(None, |b, &(x, y)| {
         Some(match b {
             None => [x, y, x, y],

@@ -55,7 +55,7 @@ pub enum Error {
     /// A render ran past its [`crate::deadline::Deadline`].
     #[error("{what} abandoned after {limit:?} (the render deadline)")]
     DeadlineExceeded {
-        what: String,
+        what: &'static str,
         limit: std::time::Duration,
     },
     #[error("{what} not found")]

@@ -194,6 +194,9 @@ impl VectorLayer {
             // Two boxes where the query crosses the table's antimeridian:
             // a feature in both (a country across it) is added once.
             let boxes = Transform::new(crs, &t.crs).bboxes(query, 8);
+            if boxes.is_empty() {
+                continue;
+            }
             let mut added = FxHashSet::default();
             let mut layer = LayerEncoder::new(&t.table.table, &t.fields, &params);
             let reprojected = t.crs.epsg != crs.epsg;
@@ -224,9 +227,7 @@ impl VectorLayer {
                         layer.add(feature);
                     })?;
             }
-            if !boxes.is_empty() {
-                layers.push(layer);
-            }
+            layers.push(layer);
         }
         Ok(encode_tile(&layers))
     }

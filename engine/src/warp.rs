@@ -27,7 +27,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::crs::{Crs, Transform};
+use crate::crs::{bounds_of, Crs, Transform};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::rounding::{ceil, floor, round};
@@ -351,7 +351,7 @@ impl DataWindow {
 /// 12: the `tiff` fuzz target's input in tests/fuzz/tiff/ overflowed
 /// `bilinear_span` before far pixels were skipped by the footprint; this
 /// bound keeps a kernel as wide as such a request from reaching there).
-const MAX_SAMPLED_COORDINATE: f64 = (1u64 << 52) as f64;
+const MAX_REACH: f64 = (1u64 << 52) as f64;
 
 /// The level pixels an output pixel's kernel can meet: the data window
 /// grown by the kernel's reach (and a pixel) on every side. A centre
@@ -366,7 +366,7 @@ struct Footprint {
 impl Footprint {
     fn of(data: &DataWindow, (reach_x, reach_y): (f64, f64)) -> Self {
         let grow = |(from, to): (i64, i64), reach: f64| {
-            let reach = reach.min(MAX_SAMPLED_COORDINATE);
+            let reach = reach.min(MAX_REACH);
             (from as f64 - reach - 1.0, to as f64 + reach + 1.0)
         };
         Footprint {
@@ -496,18 +496,16 @@ fn source_coordinates(
                 corner(gi + 1, gj + 1),
             ]
         };
-        let near = |points: &[(f64, f64); 4]| {
-            let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-            for p in points {
-                (x0, y0, x1, y1) = (x0.min(p.0), y0.min(p.1), x1.max(p.0), y1.max(p.1));
-            }
+        let near = |[x0, y0, x1, y1]: [f64; 4]| {
             let (gx, gy) = (x1 - x0, y1 - y0);
             x1 + gx >= 0.0 && x0 - gx <= image.0 && y1 + gy >= 0.0 && y0 - gy <= image.1
         };
+        // Each checked cell with its corners' box (source pixels).
         let (mut checked, mut centres) = (Vec::new(), Vec::new());
         cells(&mut |gi, gj| {
-            if near(&corners(gi, gj)) {
-                checked.push((gi, gj));
+            let cell = bounds_of(&corners(gi, gj)).filter(|&b| near(b));
+            if let Some(cell) = cell {
+                checked.push((gi, gj, cell));
                 let i = (grid_x[gi] + grid_x[gi + 1]) as f64 / 2.0 + 0.5;
                 let j = (grid_y[gj] + grid_y[gj + 1]) as f64 / 2.0 + 0.5;
                 centres.push((i, j));
@@ -515,7 +513,7 @@ fn source_coordinates(
         });
         let centres = exact(centres);
         let mut worst: f64 = 0.0;
-        for (&(gi, gj), e) in checked.iter().zip(centres) {
+        for (&(gi, gj, [x0, y0, x1, y1]), e) in checked.iter().zip(centres) {
             let [p, q, r, t] = corners(gi, gj);
             let mean = ((p.0 + q.0 + r.0 + t.0) / 4.0, (p.1 + q.1 + r.1 + t.1) / 4.0);
             let error = (mean.0 - e.0).abs().max((mean.1 - e.1).abs());
@@ -524,10 +522,8 @@ fn source_coordinates(
             // it reads, and an error of 1/64 of an output pixel is out of
             // sight. Measured in full-resolution pixels, a z0 tile of a
             // 10 cm image refined down to an exact transform per pixel.
-            let span =
-                |a: f64, b: f64, c: f64, d: f64| a.max(b).max(c).max(d) - a.min(b).min(c).min(d);
             let across = (grid_x[gi + 1] - grid_x[gi]).max(grid_y[gj + 1] - grid_y[gj]) as f64;
-            let per_output_pixel = span(p.0, q.0, r.0, t.0).max(span(p.1, q.1, r.1, t.1)) / across;
+            let per_output_pixel = (x1 - x0).max(y1 - y0) / across;
             let error = error / per_output_pixel.max(1.0);
             if error.is_finite() {
                 worst = worst.max(error);

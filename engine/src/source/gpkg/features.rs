@@ -130,7 +130,7 @@ pub(super) fn query(
     while let Some(row) = rows.next().map_err(sqlite)? {
         read += 1;
         if read.is_multiple_of(256) {
-            deadline.check(&format!("features of table {:?}", table.table))?;
+            deadline.check("feature query")?;
         }
         let fid = match row.get_ref(0).map_err(sqlite)? {
             ValueRef::Integer(i) => Some(i),
