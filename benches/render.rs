@@ -15,6 +15,7 @@ use tuilerie_engine::raster_style::StyleSpec;
 use tuilerie_engine::source::cog::Cog;
 use tuilerie_engine::source::SourceContext;
 use tuilerie_engine::warp::{Request, Resampling};
+use tuilerie_engine::Bbox;
 use tuilerie_engine::TileFormat;
 
 /// Benches rendering the 256² WebMercatorQuad tile `bbox` of `layer`.
@@ -27,8 +28,7 @@ fn bench_tile(
 ) {
     let mercator = Crs::from_epsg(3857).unwrap();
     let request = Request {
-        bbox,
-        crs: &mercator,
+        bbox: &Bbox::new(Crs::shared(mercator.epsg).unwrap(), bbox).unwrap(),
         width: 256,
         height: 256,
         resampling,
@@ -126,8 +126,11 @@ fn warp_and_encode(c: &mut Criterion) {
     group.finish();
 
     let request = Request {
-        bbox: tile_bbox(18, 54777, 100229),
-        crs: &mercator,
+        bbox: &Bbox::new(
+            Crs::shared(mercator.epsg).unwrap(),
+            tile_bbox(18, 54777, 100229),
+        )
+        .unwrap(),
         width: 256,
         height: 256,
         resampling: Resampling::Bilinear,

@@ -10,11 +10,13 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use tuilerie_benches::{generated, tile_bbox};
+use tuilerie_engine::catalog::{vector_layer, TableSpec};
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::deadline::Deadline;
 use tuilerie_engine::mvt::{encode_tile, LayerEncoder, MvtOptions, TileParams};
 use tuilerie_engine::source::gpkg::{GeoPackage, Selection};
-use tuilerie_engine::vector::{TableSpec, VectorLayer, MAX_FEATURES_PER_TILE};
+use tuilerie_engine::vector::MAX_FEATURES_PER_TILE;
+use tuilerie_engine::Bbox;
 
 /// One tile of each zoom of the load run, in the middle of the data.
 const TILES: [(u8, u32, u32); 3] = [(12, 2103, 1460), (14, 8413, 5841), (16, 33649, 23383)];
@@ -28,16 +30,17 @@ fn vector_tiles(c: &mut Criterion) {
         name: "parcels".into(),
         ..TableSpec::default()
     };
-    let layer = VectorLayer::new(Arc::clone(&gpkg), &[spec], MvtOptions::default()).unwrap();
+    let layer = vector_layer(&gpkg, &[spec], MvtOptions::default()).unwrap();
     let table = &gpkg.feature_tables()[0];
     let fields: Vec<usize> = (0..table.fields.len()).collect();
-    let mercator = Crs::from_epsg(3857).unwrap();
+    let mercator = Crs::shared(3857).unwrap();
     let mut group = c.benchmark_group("vector_parcels");
     group.sample_size(20);
     for (z, x, y) in TILES {
         let bbox = tile_bbox(z, x, y);
+        let tile = Bbox::new(Arc::clone(&mercator), bbox).unwrap();
         group.bench_function(format!("tile_z{z}"), |b| {
-            b.iter(|| black_box(layer.render(&mercator, bbox, z, Deadline::NONE).unwrap()))
+            b.iter(|| black_box(layer.render(&tile, z, Deadline::NONE).unwrap()))
         });
         let features = gpkg
             .features(table, Some(bbox), &fields, None, MAX_FEATURES_PER_TILE)

@@ -15,6 +15,7 @@ use tuilerie_engine::raster::RasterLayer;
 use tuilerie_engine::raster_style::StyleSpec;
 use tuilerie_engine::source::SourceContext;
 use tuilerie_engine::warp::{Request, Resampling};
+use tuilerie_engine::Bbox;
 use tuilerie_tests::sample;
 
 const HALF: f64 = 20_037_508.342_789_244;
@@ -42,8 +43,11 @@ fn checked_pixels(image: &Image, z: u8, x: u32, y: u32) -> usize {
     let size = 2.0 * HALF / f64::from(1u32 << z);
     let (x0, y1) = (-HALF + f64::from(x) * size, HALF - f64::from(y) * size);
     let request = Request {
-        bbox: [x0, y1 - size, x0 + size, y1],
-        crs: &mercator,
+        bbox: &Bbox::new(
+            Crs::shared(mercator.epsg).unwrap(),
+            [x0, y1 - size, x0 + size, y1],
+        )
+        .unwrap(),
         width: 256,
         height: 256,
         resampling: Resampling::Nearest,

@@ -9,11 +9,12 @@ use std::io::Read;
 use std::sync::Arc;
 
 use hyper::StatusCode;
+use tuilerie_engine::catalog::{vector_layer, TableSpec};
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::deadline::Deadline;
 use tuilerie_engine::mvt::MvtOptions;
 use tuilerie_engine::source::gpkg::GeoPackage;
-use tuilerie_engine::vector::{TableSpec, VectorLayer};
+use tuilerie_engine::Bbox;
 use tuilerie_tests::{fixture, png_rgba, sample, TestServer};
 
 /// One layer of a decoded MVT tile: its name, keys, feature ids, extent
@@ -683,16 +684,25 @@ fn a_vector_tile_past_its_deadline_is_abandoned() {
         name: "countries".into(),
         ..TableSpec::default()
     };
-    let layer = VectorLayer::new(gpkg, &[spec], MvtOptions::default()).unwrap();
-    let mercator = Crs::from_epsg(3857).unwrap();
+    let layer = vector_layer(&gpkg, &[spec], MvtOptions::default()).unwrap();
     const HALF: f64 = 20_037_508.342_789_244;
     let world = [-HALF, -HALF, HALF, HALF];
     assert!(!layer
-        .render(&mercator, world, 0, Deadline::NONE)
+        .render(
+            &Bbox::new(Crs::shared(3857).unwrap(), world).unwrap(),
+            0,
+            Deadline::NONE
+        )
         .unwrap()
         .is_empty());
     let late = Deadline::after(std::time::Duration::ZERO);
-    let error = layer.render(&mercator, world, 0, late).unwrap_err();
+    let error = layer
+        .render(
+            &Bbox::new(Crs::shared(3857).unwrap(), world).unwrap(),
+            0,
+            late,
+        )
+        .unwrap_err();
     assert_eq!(error.kind(), tuilerie_engine::ErrorKind::Timeout, "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

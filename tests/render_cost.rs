@@ -5,10 +5,12 @@
 //! machine.
 
 use tuilerie_engine::catalog::discover;
+use tuilerie_engine::catalog::LayerSource;
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::deadline::Deadline;
-use tuilerie_engine::source::{LayerSource, SourceContext};
+use tuilerie_engine::source::SourceContext;
 use tuilerie_engine::warp::{Request, Resampling, Work};
+use tuilerie_engine::Bbox;
 use tuilerie_engine::Catalog;
 use tuilerie_tests::samples;
 
@@ -47,8 +49,11 @@ fn a_low_zoom_tile_costs_no_more_than_a_few_native_tiles() {
         // nothing to count.
         let work = |zoom: u8, resampling| -> Option<Work> {
             let request = Request {
-                bbox: tile_around(lon, lat, zoom),
-                crs: &mercator,
+                bbox: &Bbox::new(
+                    Crs::shared(mercator.epsg).unwrap(),
+                    tile_around(lon, lat, zoom),
+                )
+                .unwrap(),
                 width: 256,
                 height: 256,
                 resampling,

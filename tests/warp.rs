@@ -14,6 +14,7 @@ use tuilerie_engine::raster_style::{Style, StyleSpec};
 use tuilerie_engine::source::cog::Cog;
 use tuilerie_engine::source::SourceContext;
 use tuilerie_engine::warp::{warp, Request, Resampling};
+use tuilerie_engine::Bbox;
 use tuilerie_tests::{fixture, samples};
 
 const HALF: f64 = 20_037_508.342_789_244;
@@ -73,8 +74,7 @@ fn tiles_match_gdalwarp() {
         let cog_crs = Crs::from_epsg(cog.epsg.unwrap()).unwrap();
         let resampling = Resampling::named(resampling).unwrap();
         let request = Request {
-            bbox,
-            crs: &mercator,
+            bbox: &Bbox::new(Crs::shared(mercator.epsg).unwrap(), bbox).unwrap(),
             width: 256,
             height: 256,
             resampling,

@@ -10,6 +10,9 @@
 //! second, in metres or degrees: protocols that speak in the CRS's own
 //! axis order (WMS 1.3.0, WMTS, TMS 2.0 `orderedAxes`) swap at their edge.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use proj4rs::proj::Proj;
 
 use crate::error::{Error, Result};
@@ -51,31 +54,27 @@ impl Crs {
     /// The CRS named by an OGC URI or URN, or `EPSG:n`: `…/def/crs/EPSG/0/n`,
     /// `urn:ogc:def:crs:EPSG::n`, and OGC's CRS84 (WGS 84 longitude first).
     pub fn from_name(name: &str) -> Result<Self> {
-        let lower = name.trim().to_ascii_lowercase();
-        if lower.ends_with("/ogc/1.3/crs84")
-            || lower.ends_with("ogc:1.3:crs84")
-            || lower == "crs:84"
-        {
-            return Crs::from_epsg(4326);
+        Crs::from_epsg(epsg_of_name(name)?)
+    }
+
+    /// The CRS of an EPSG code, parsed once per process and shared (the
+    /// codes that parse are a bounded set, so is this cache): requests name
+    /// their CRS with every call, and parsing a definition costs more than
+    /// a tile lookup.
+    pub fn shared(epsg: u32) -> Result<Arc<Crs>> {
+        static PARSED: OnceLock<Mutex<HashMap<u32, Arc<Crs>>>> = OnceLock::new();
+        let parsed = PARSED.get_or_init(Default::default);
+        let lock = || parsed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(crs) = lock().get(&epsg) {
+            return Ok(Arc::clone(crs));
         }
-        let code = lower
-            .strip_prefix("epsg:")
-            .or_else(|| {
-                lower
-                    .rsplit_once("/def/crs/epsg/")
-                    .map(|(_, rest)| rest.rsplit('/').next().unwrap_or(""))
-            })
-            .or_else(|| {
-                lower
-                    .strip_prefix("urn:ogc:def:crs:epsg:")
-                    .map(|rest| rest.rsplit(':').next().unwrap_or(""))
-            });
-        match code.and_then(|c| c.parse().ok()) {
-            Some(code) => Crs::from_epsg(code),
-            None => Err(Error::invalid(format!(
-                "{name:?} does not name a CRS by EPSG code"
-            ))),
-        }
+        let crs = Arc::new(Crs::from_epsg(epsg)?);
+        Ok(Arc::clone(lock().entry(epsg).or_insert(crs)))
+    }
+
+    /// [`Crs::shared`] for a name [`Crs::from_name`] reads.
+    pub fn shared_named(name: &str) -> Result<Arc<Crs>> {
+        Crs::shared(epsg_of_name(name)?)
     }
 
     /// Whether coordinates are degrees of longitude and latitude.
@@ -118,6 +117,32 @@ impl Crs {
             && close(p[3].0, 0.0)
             && close(p[4].0, quarter);
         cylindrical.then_some(4.0 * quarter)
+    }
+}
+
+/// The EPSG code an OGC URI or URN, `EPSG:n` or `CRS:84` names.
+fn epsg_of_name(name: &str) -> Result<u32> {
+    let lower = name.trim().to_ascii_lowercase();
+    if lower.ends_with("/ogc/1.3/crs84") || lower.ends_with("ogc:1.3:crs84") || lower == "crs:84" {
+        return Ok(4326);
+    }
+    let code = lower
+        .strip_prefix("epsg:")
+        .or_else(|| {
+            lower
+                .rsplit_once("/def/crs/epsg/")
+                .map(|(_, rest)| rest.rsplit('/').next().unwrap_or(""))
+        })
+        .or_else(|| {
+            lower
+                .strip_prefix("urn:ogc:def:crs:epsg:")
+                .map(|rest| rest.rsplit(':').next().unwrap_or(""))
+        });
+    match code.and_then(|c| c.parse().ok()) {
+        Some(code) => Ok(code),
+        None => Err(Error::invalid(format!(
+            "{name:?} does not name a CRS by EPSG code"
+        ))),
     }
 }
 

@@ -2,6 +2,7 @@
 //! everything that turns a question about a map into bytes. No HTTP here:
 //! host names, query strings and status codes stay in the server crate.
 
+pub mod bbox;
 pub mod cache;
 pub mod catalog;
 pub mod compression;
@@ -10,6 +11,8 @@ pub mod deadline;
 pub mod encode;
 pub mod error;
 pub mod feature;
+pub mod feature_info;
+pub mod map;
 pub mod metadata;
 pub mod mvt;
 pub mod raster;
@@ -23,6 +26,7 @@ pub mod warp;
 #[cfg(test)]
 mod xorshift;
 
+pub use bbox::Bbox;
 pub use catalog::{Catalog, Layer, LayerSpec};
 pub use error::{Error, ErrorKind, Result};
 pub use metadata::TileSetMetadata;

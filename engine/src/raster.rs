@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::bbox::Bbox;
 use crate::crs::{Crs, Transform};
 use crate::error::{Error, Result};
 use crate::metadata::{valid_bounds, TileSetMetadata};
@@ -117,19 +118,19 @@ impl RasterLayer {
         self
     }
 
-    /// The stored image that is exactly the `width × height` tile `bbox`
-    /// (easting first, in `crs`): when a level's blocks are the tile's size
+    /// The stored image that is exactly the `width × height` tile `bbox`:
+    /// when a level's blocks are the tile's size
     /// and cell size and one of them has its corner on the tile's, that
     /// block as the source stores it ([`RasterSource::stored_block`]), if
     /// the layer's style shows the bands as they are.
     /// `None`: the tile has to be rendered.
     pub fn stored_tile(
         &self,
-        crs: &Crs,
-        bbox: [f64; 4],
+        bbox: &Bbox,
         width: u32,
         height: u32,
     ) -> Result<Option<bytes::Bytes>> {
+        let (crs, bbox) = (bbox.crs(), bbox.coords());
         let Some(gt) = self.source.geotransform() else {
             return Ok(None);
         };
@@ -177,10 +178,9 @@ impl RasterLayer {
         &self.metadata
     }
 
-    /// Whether `bbox` (easting first, in `crs`) may hold pixels of the
-    /// layer, judged in WGS 84 from its outline (a bbox the transform cannot
-    /// place is assumed to).
-    pub fn intersects(&self, crs: &Crs, bbox: [f64; 4]) -> bool {
+    /// Whether `bbox` may hold pixels of the layer, judged in WGS 84 from
+    /// its outline (a bbox the transform cannot place is assumed to).
+    pub fn intersects(&self, bbox: &Bbox) -> bool {
         let Some([w, s, e, n]) = self.metadata.bounds else {
             return true;
         };
@@ -188,7 +188,7 @@ impl RasterLayer {
             return true;
         };
         // Corners and edge midpoints.
-        let boxes = Transform::new(crs, &wgs84).bboxes(bbox, 2);
+        let boxes = Transform::new(bbox.crs(), &wgs84).bboxes(bbox.coords(), 2);
         boxes.is_empty()
             || boxes
                 .iter()

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use crate::bbox::Bbox;
 use crate::crs::{bounds_of, Crs, Transform};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
@@ -144,11 +145,9 @@ impl Rgba {
     }
 }
 
-/// What to render: `bbox` = `[min_x, min_y, max_x, max_y]` in `crs`
-/// (easting first), `width × height` pixels.
+/// What to render: `bbox` in `width × height` pixels.
 pub struct Request<'a> {
-    pub bbox: [f64; 4],
-    pub crs: &'a Crs,
+    pub bbox: &'a Bbox,
     pub width: usize,
     pub height: usize,
     pub resampling: Resampling,
@@ -285,7 +284,7 @@ pub fn warp(
         width: w,
         height: h,
         pixels,
-        cell_size: (request.bbox[2] - request.bbox[0]) / w as f64,
+        cell_size: request.bbox.width() / w as f64,
         work,
     })
 }
@@ -429,7 +428,7 @@ fn source_coordinates(
     image: (f64, f64),
 ) -> Result<(Vec<(f64, f64)>, usize)> {
     let (w, h) = (request.width, request.height);
-    let [min_x, min_y, max_x, max_y] = request.bbox;
+    let [min_x, min_y, max_x, max_y] = request.bbox.coords();
     let (res_x, res_y) = ((max_x - min_x) / w as f64, (max_y - min_y) / h as f64);
     // Inverse of the affine geotransform.
     let det = gt[1] * gt[5] - gt[2] * gt[4];
@@ -440,7 +439,7 @@ fn source_coordinates(
             (dy * gt[1] - dx * gt[4]) / det,
         )
     };
-    let transform = Transform::new(request.crs, source_crs);
+    let transform = Transform::new(request.bbox.crs(), source_crs);
     // Source pixel coordinates of output pixel positions (centres at +0.5).
     let exact = |pixels: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
         let mut points: Vec<(f64, f64)> = pixels
@@ -1421,8 +1420,7 @@ mod tests {
         let crs = Crs::from_epsg(3857).unwrap();
         for method in [Resampling::Nearest, Resampling::Bilinear, Resampling::Cubic] {
             let request = Request {
-                bbox: [1.0, 0.0, 3.0, 2.0],
-                crs: &crs,
+                bbox: &Bbox::new(Crs::shared(crs.epsg).unwrap(), [1.0, 0.0, 3.0, 2.0]).unwrap(),
                 width: 2,
                 height: 2,
                 resampling: method,
@@ -1451,8 +1449,7 @@ mod tests {
         // pixel 4) and keeps RGB pixels with a 5 in one band only.
         let crs = Crs::from_epsg(3857).unwrap();
         let request = Request {
-            bbox: [-1.0, -1.0, 3.0, 3.0],
-            crs: &crs,
+            bbox: &Bbox::new(Crs::shared(crs.epsg).unwrap(), [-1.0, -1.0, 3.0, 3.0]).unwrap(),
             width: 4,
             height: 4,
             resampling: Resampling::Bilinear,
@@ -1552,8 +1549,7 @@ mod tests {
             Resampling::Mode,
         ] {
             let request = Request {
-                bbox: [-4e6, -4e6, 4e6, 4e6],
-                crs: &crs,
+                bbox: &Bbox::new(Crs::shared(crs.epsg).unwrap(), [-4e6, -4e6, 4e6, 4e6]).unwrap(),
                 width: 64,
                 height: 64,
                 resampling,
@@ -1591,8 +1587,7 @@ mod tests {
     fn a_render_past_its_deadline_is_abandoned() {
         let crs = Crs::from_epsg(3857).unwrap();
         let request = Request {
-            bbox: [0.0, 0.0, 4.0, 4.0],
-            crs: &crs,
+            bbox: &Bbox::new(Crs::shared(crs.epsg).unwrap(), [0.0, 0.0, 4.0, 4.0]).unwrap(),
             width: 8,
             height: 8,
             resampling: Resampling::Bilinear,
@@ -1609,8 +1604,7 @@ mod tests {
         let crs = Crs::from_epsg(3857).unwrap();
         for resampling in [Resampling::Nearest, Resampling::Bilinear, Resampling::Mode] {
             let request = Request {
-                bbox: [-1.0, -1.0, 5.0, 5.0],
-                crs: &crs,
+                bbox: &Bbox::new(Crs::shared(crs.epsg).unwrap(), [-1.0, -1.0, 5.0, 5.0]).unwrap(),
                 width: 12,
                 height: 12,
                 resampling,
@@ -1645,8 +1639,7 @@ mod tests {
     fn interpolation_error(bbox: [f64; 4], source: &Crs, gt: [f64; 6]) -> (f64, usize) {
         let mercator = Crs::from_epsg(3857).unwrap();
         let request = Request {
-            bbox,
-            crs: &mercator,
+            bbox: &Bbox::new(Crs::shared(mercator.epsg).unwrap(), bbox).unwrap(),
             width: 256,
             height: 256,
             resampling: Resampling::Bilinear,

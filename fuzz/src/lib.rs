@@ -33,6 +33,7 @@ use tuilerie_engine::source::mbtiles::MbTiles;
 use tuilerie_engine::source::pmtiles::{Directory, PmTiles};
 use tuilerie_engine::source::{RasterSource, SourceContext, TileArchive};
 use tuilerie_engine::warp::{Request, Resampling};
+use tuilerie_engine::Bbox;
 use tuilerie_engine::TileCoord;
 
 /// Caches small enough that one input cannot fill memory through them, and
@@ -98,20 +99,21 @@ fn render(cog: Arc<Cog>, choice: u8) {
         let (w, h) = (f64::from(shape.width), f64::from(shape.height));
         let (x0, y0, x1, y1) = (gt[0], gt[3], gt[0] + w * gt[1], gt[3] + h * gt[5]);
         let bbox = [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)];
-        Crs::from_epsg(layer.crs.epsg).map(|crs| (crs, bbox))
+        Crs::shared(layer.crs.epsg).map(|crs| (crs, bbox))
     } else {
         let Some(bounds) = layer.metadata().bounds else {
             return;
         };
-        Crs::from_epsg(4326).map(|crs| (crs, bounds))
+        Crs::shared(4326).map(|crs| (crs, bounds))
     };
-    let Ok((crs, bbox)) = target else {
+    // A degenerate or non-finite box (a one-pixel-wide image with a
+    // huge geotransform) is a request the protocols refuse: nothing to render.
+    let Ok(bbox) = target.and_then(|(crs, bbox)| Bbox::new(crs, bbox)) else {
         return;
     };
-    let _ = layer.stored_tile(&crs, bbox, RENDER_SIZE, RENDER_SIZE);
+    let _ = layer.stored_tile(&bbox, RENDER_SIZE, RENDER_SIZE);
     let _ = layer.render(&Request {
-        bbox,
-        crs: &crs,
+        bbox: &bbox,
         width: RENDER_SIZE as usize,
         height: RENDER_SIZE as usize,
         resampling: RESAMPLINGS[usize::from(choice % 4)],

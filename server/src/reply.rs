@@ -24,6 +24,9 @@ pub struct Reply {
     /// GetTile answered by the tile code) rewrites it without parsing the
     /// body.
     pub message: Option<String>,
+    /// What kind of failure an error reply is, for another protocol to
+    /// say it in its words through [`said`].
+    pub kind: Option<ErrorKind>,
 }
 
 impl Reply {
@@ -36,6 +39,7 @@ impl Reply {
             headers,
             body,
             message: None,
+            kind: None,
         }
     }
 
@@ -46,6 +50,7 @@ impl Reply {
             headers: HeaderMap::new(),
             body: Bytes::new(),
             message: None,
+            kind: None,
         }
     }
 
@@ -66,9 +71,22 @@ impl Reply {
         reply
     }
 
+    /// A JSON error of `kind`, with the status the table gives it.
+    pub fn failed(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let mut reply = Reply::error(said(kind).status, message);
+        reply.kind = Some(kind);
+        reply
+    }
+
     /// The reply for an engine error while serving `layer`.
     pub fn from_engine(error: &Error, layer: &str) -> Self {
-        let status = status_of(error.kind());
+        let mut reply = Reply::engine_error(error, layer);
+        reply.kind = Some(error.kind());
+        reply
+    }
+
+    fn engine_error(error: &Error, layer: &str) -> Self {
+        let status = said(error.kind()).status;
         if error.kind() == ErrorKind::Timeout {
             // The server's own bound, not a failure of the data: no
             // Retry-After (the same render would time out again), which
@@ -157,17 +175,43 @@ fn first_time(message: &str) -> bool {
     logged.insert(message.to_owned())
 }
 
-/// The HTTP status of an engine error kind. Data-side limits (a tile that
-/// decodes past its bound) are server errors: the client asked nothing wrong.
-pub fn status_of(kind: ErrorKind) -> StatusCode {
-    match kind {
-        ErrorKind::NotFound => StatusCode::NOT_FOUND,
-        ErrorKind::InvalidRequest => StatusCode::BAD_REQUEST,
-        ErrorKind::Unsupported => StatusCode::NOT_IMPLEMENTED,
+/// How one kind of engine error is said in each protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Said {
+    /// The HTTP status of the JSON error (XYZ, TileJSON) and of the WMTS
+    /// exception report.
+    pub status: StatusCode,
+    /// The OWS exception code (WMTS 1.0.0 Table 28, OWS Common 1.1 §8.3).
+    pub ows: &'static str,
+    /// The WMS service exception code (WMS 1.3.0 Annex E, Table E.1), or
+    /// `None`: an exception without a code, as the schema allows for
+    /// failures the table does not name.
+    pub wms: Option<&'static str>,
+}
+
+/// The one table from engine error kinds to every protocol's words.
+/// Data-side limits (a tile that decodes past its bound) are server
+/// errors: the client asked nothing wrong. A missing thing is a tile out
+/// of range to WMTS (the only thing a tile request can miss once its layer
+/// is found).
+pub fn said(kind: ErrorKind) -> Said {
+    let (status, ows, wms) = match kind {
+        ErrorKind::NotFound => (StatusCode::NOT_FOUND, "TileOutOfRange", None),
+        ErrorKind::InvalidRequest => (
+            StatusCode::BAD_REQUEST,
+            "InvalidParameterValue",
+            Some("InvalidParameterValue"),
+        ),
+        ErrorKind::Unsupported => (
+            StatusCode::NOT_IMPLEMENTED,
+            "OperationNotSupported",
+            Some("OperationNotSupported"),
+        ),
         // A render abandoned at its deadline: the server's bound.
-        ErrorKind::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "NoApplicableCode", None),
         ErrorKind::Corrupt | ErrorKind::LimitExceeded | ErrorKind::Io | ErrorKind::Internal => {
-            StatusCode::INTERNAL_SERVER_ERROR
+            (StatusCode::INTERNAL_SERVER_ERROR, "NoApplicableCode", None)
         }
-    }
+    };
+    Said { status, ows, wms }
 }

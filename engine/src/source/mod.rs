@@ -1,8 +1,10 @@
 //! Data sources, one folder per format. A format implements the traits it
 //! can give: [`TileArchive`] for pre-encoded tiles (PMTiles, MBTiles),
 //! [`RasterSource`] for pixels by block (GeoTIFF, GeoPackage tile
-//! pyramids). Adding a format means one module here and one arm in
-//! [`open_archive`].
+//! pyramids), [`FeatureSource`] for features in a box (GeoPackage feature
+//! tables). Sources never build layers: the catalog does
+//! (`catalog/open.rs`). Adding a format means one module here and one arm
+//! there.
 
 pub mod cog;
 pub mod gpkg;
@@ -14,8 +16,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::bbox::Bbox;
 use crate::cache::ByteLru;
+use crate::crs::Crs;
+use crate::deadline::Deadline;
 use crate::error::{Error, Result};
+use crate::feature::{Feature, Field};
 use crate::metadata::TileSetMetadata;
 use crate::source::cog::{Block, GeoTransform, SampleType};
 use crate::tile::{Tile, TileCoord};
@@ -90,6 +96,39 @@ pub trait RasterSource: Send + Sync {
     }
 }
 
+/// What a feature query asks for: the features whose envelope meets
+/// `bbox`, given back in its CRS.
+pub struct FeatureQuery<'a> {
+    pub bbox: &'a Bbox,
+    /// Largest distance between a curve and the polyline that stands for
+    /// it, in the units of `bbox`'s CRS.
+    pub tolerance: f64,
+    /// Most features answered; more is `LimitExceeded` (a bound on one
+    /// request's memory and time).
+    pub max: usize,
+    /// When the query is abandoned.
+    pub deadline: Deadline,
+}
+
+/// Features in a box, with their attributes: what vector tiles are cut
+/// from and maps are drawn from.
+pub trait FeatureSource: Send + Sync {
+    /// The name the features go by (an MVT layer's name).
+    fn name(&self) -> &str;
+    /// What the source says about itself, when it says anything.
+    fn description(&self) -> Option<&str>;
+    /// The attributes of every feature, in the order of `Feature::values`.
+    fn fields(&self) -> &[Field];
+    /// The CRS features are stored in.
+    fn crs(&self) -> &Crs;
+    /// The extent of the features in [`FeatureSource::crs`], when known.
+    fn extent(&self) -> Option<[f64; 4]>;
+    /// Visits the features whose envelope meets `query.bbox`, reprojected
+    /// into its CRS; a feature that cannot be read is left out (and
+    /// logged), not the query failed.
+    fn features(&self, query: &FeatureQuery, visit: &mut dyn FnMut(&mut Feature)) -> Result<()>;
+}
+
 /// A number no other raster source of the process has: the first part of
 /// its keys in the shared block cache.
 pub(crate) fn block_cache_serial() -> u64 {
@@ -150,48 +189,7 @@ pub(crate) fn map_file(path: &Path) -> Result<(bytes::Bytes, Option<std::time::S
 /// File extensions a layer source is discovered by.
 pub const SOURCE_EXTENSIONS: &[&str] = &["pmtiles", "mbtiles", "tif", "tiff", "gpkg"];
 
-/// What a layer serves from: stored tiles, or a raster rendered per request.
-#[derive(Clone)]
-pub enum LayerSource {
-    Tiles(Arc<dyn TileArchive>),
-    Raster(Arc<crate::raster::RasterLayer>),
-    /// Vector tiles made per request from feature tables.
-    Features(Arc<crate::vector::VectorLayer>),
-}
-
-impl LayerSource {
-    /// The source's own metadata.
-    pub fn metadata(&self) -> &TileSetMetadata {
-        match self {
-            LayerSource::Tiles(archive) => archive.metadata(),
-            LayerSource::Raster(raster) => raster.metadata(),
-            LayerSource::Features(vector) => vector.metadata(),
-        }
-    }
-}
-
-/// Whether `path` names a GeoPackage, whose tables become layers of their
-/// own (see [`gpkg::open_layers`]).
-pub fn is_geopackage(path: &Path) -> bool {
-    extension(path).as_deref() == Some("gpkg")
-}
-
-/// Opens the source at `path`, choosing the format by file extension;
-/// `style` applies to rasters.
-pub fn open_source(
-    path: &Path,
-    style: &crate::raster_style::StyleSpec,
-    ctx: &Arc<SourceContext>,
-) -> Result<LayerSource> {
-    match extension(path).as_deref() {
-        Some("tif" | "tiff") => Ok(LayerSource::Raster(Arc::new(
-            crate::raster::RasterLayer::open(path, Arc::clone(ctx), style)?,
-        ))),
-        _ => open_archive(path, ctx).map(LayerSource::Tiles),
-    }
-}
-
-fn extension(path: &Path) -> Option<String> {
+pub(crate) fn extension(path: &Path) -> Option<String> {
     path.extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)

@@ -6,7 +6,7 @@
 
 use hyper::StatusCode;
 
-use crate::reply::Reply;
+use crate::reply::{said, Reply};
 
 pub(crate) const XML: &str = "application/xml";
 
@@ -109,19 +109,15 @@ impl Params {
     }
 }
 
-/// A tile reply as WMTS answers it: an error as the OWS exception its
-/// status stands for (WMTS 1.0.0 Table 28: a tile the layer does not have
-/// is `TileOutOfRange`), its message kept; anything else as it is.
+/// A tile reply as WMTS answers it: an error as the OWS exception the
+/// table (`reply::said`) gives its kind (WMTS 1.0.0 Table 28: a tile the
+/// layer does not have is `TileOutOfRange`), its message and status kept;
+/// anything else as it is.
 pub(crate) fn from_tile_reply(reply: Reply) -> Reply {
     if !(reply.status.is_client_error() || reply.status.is_server_error()) {
         return reply;
     }
-    let code = match reply.status {
-        StatusCode::BAD_REQUEST => "InvalidParameterValue",
-        StatusCode::NOT_FOUND => "TileOutOfRange",
-        StatusCode::NOT_IMPLEMENTED => "OperationNotSupported",
-        _ => "NoApplicableCode",
-    };
+    let code = reply.kind.map_or("NoApplicableCode", |kind| said(kind).ows);
     let text = reply
         .message
         .as_deref()
@@ -155,7 +151,10 @@ mod tests {
     #[test]
     fn a_tile_error_becomes_the_exception_its_status_stands_for() {
         let text = |r: &Reply| String::from_utf8_lossy(&r.body).into_owned();
-        let missing = from_tile_reply(Reply::error(StatusCode::NOT_FOUND, "no <tile> here"));
+        let missing = from_tile_reply(Reply::failed(
+            tuilerie_engine::ErrorKind::NotFound,
+            "no <tile> here",
+        ));
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
         assert!(text(&missing).contains("exceptionCode=\"TileOutOfRange\""));
         assert!(text(&missing).contains("no &lt;tile&gt; here"));

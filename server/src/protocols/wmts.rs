@@ -11,8 +11,8 @@ use std::fmt::Write;
 
 use hyper::header::HeaderMap;
 use hyper::StatusCode;
+use tuilerie_engine::catalog::LayerSource;
 use tuilerie_engine::crs::{Crs, Transform};
-use tuilerie_engine::source::LayerSource;
 use tuilerie_engine::tms::{CornerOfOrigin, TileMatrixSet};
 use tuilerie_engine::{Layer, TileFormat};
 

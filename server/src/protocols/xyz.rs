@@ -13,15 +13,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tuilerie_engine::compression::{decode, gzip, MAX_DECODED_TILE_BYTES};
 
+use tuilerie_engine::catalog::LayerSource;
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::deadline::Deadline;
-use tuilerie_engine::encode::encode;
+use tuilerie_engine::map::{self, MapRequest};
 use tuilerie_engine::raster::RasterLayer;
-use tuilerie_engine::source::LayerSource;
 use tuilerie_engine::tms::{TileMatrix, TileMatrixSets};
-use tuilerie_engine::vector::VectorLayer;
-use tuilerie_engine::warp::Request;
-use tuilerie_engine::{Encoding, ErrorKind, Layer, Tile, TileCoord, TileFormat};
+use tuilerie_engine::{Bbox, Encoding, ErrorKind, Layer, Tile, TileCoord, TileFormat};
 
 use crate::cpu_pool::Overloaded;
 use crate::negotiate::{accepts_encoding, none_match_hits};
@@ -35,7 +33,7 @@ pub const XYZ_SET: &str = "WebMercatorQuad";
 /// The reply to a tile request for `layer` in tile matrix set `tms`, path
 /// segments `matrix`, `col`, `row[.ext]`.
 pub async fn reply(
-    layer: &Layer,
+    layer: &Arc<Layer>,
     tms: &str,
     (matrix, col, row): (&str, &str, &str),
     headers: &HeaderMap,
@@ -44,7 +42,7 @@ pub async fn reply(
     let settings = &state.settings;
     let mut address = match parse_address(layer, matrix, col, row) {
         Ok(parsed) => parsed,
-        Err((status, message)) => return Reply::error(status, message),
+        Err((kind, message)) => return Reply::failed(kind, message),
     };
     // A raster tile URL without an extension: the format the client's
     // Accept prefers (RFC 9110 §12.5.1), PNG when it has no preference.
@@ -59,14 +57,14 @@ pub async fn reply(
         LayerSource::Tiles(archive) => {
             let coord = match archive_coord(layer, tms, &address) {
                 Ok(coord) => coord,
-                Err((status, message)) => return Reply::error(status, message),
+                Err((kind, message)) => return Reply::failed(kind, message),
             };
             match archive.get_tile(coord) {
                 Ok(Some(tile)) => tile,
                 Ok(None) if meta.format.is_vector() => return empty_vector_tile(layer, settings),
                 Ok(None) => {
-                    return Reply::error(
-                        StatusCode::NOT_FOUND,
+                    return Reply::failed(
+                        ErrorKind::NotFound,
                         format!("layer {:?} has no tile {coord}", layer.id),
                     )
                 }
@@ -77,12 +75,12 @@ pub async fn reply(
             Ok(tile) => tile,
             Err(reply) => return reply,
         },
-        LayerSource::Features(vector) => {
+        LayerSource::Features(_) => {
             let accept = headers
                 .get(header::ACCEPT_ENCODING)
                 .and_then(|v| v.to_str().ok());
             let gzip_ok = accepts_encoding(accept, "gzip");
-            match generated(state, layer, vector, tms, &address, gzip_ok).await {
+            match generated(state, layer, tms, &address, gzip_ok).await {
                 Ok(Some(tile)) => tile,
                 Ok(None) => return empty_vector_tile(layer, settings),
                 Err(reply) => return reply,
@@ -155,7 +153,7 @@ impl std::fmt::Display for Address<'_> {
 fn archive_coord(layer: &Layer, tms: &str, address: &Address) -> Result<TileCoord, Rejection> {
     if tms != XYZ_SET {
         return Err((
-            StatusCode::NOT_FOUND,
+            ErrorKind::NotFound,
             format!(
                 "layer {:?} is stored in {XYZ_SET} only, not {tms:?}",
                 layer.id
@@ -166,11 +164,11 @@ fn archive_coord(layer: &Layer, tms: &str, address: &Address) -> Result<TileCoor
     let z = u8::try_from(z).unwrap_or(u8::MAX);
     // Outside the matrix is "no such tile" (404), as for zooms out of range.
     let coord = TileCoord::new(z, address.col, address.row)
-        .map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
+        .map_err(|e| (ErrorKind::NotFound, e.to_string()))?;
     let meta = &layer.metadata;
     if coord.z < meta.minzoom || coord.z > meta.maxzoom {
         return Err((
-            StatusCode::NOT_FOUND,
+            ErrorKind::NotFound,
             format!(
                 "zoom {} is outside layer {:?}'s zooms {}..={}",
                 coord.z, layer.id, meta.minzoom, meta.maxzoom
@@ -186,20 +184,21 @@ fn archive_coord(layer: &Layer, tms: &str, address: &Address) -> Result<TileCoor
 /// to clients, as TiTiler's are).
 async fn rendered(
     state: &AppState,
-    layer: &Layer,
+    layer: &Arc<Layer>,
     raster: &Arc<RasterLayer>,
     tms_id: &str,
     address: &Address<'_>,
 ) -> Result<Tile, Reply> {
-    let not_found = |message: String| Reply::error(StatusCode::NOT_FOUND, message);
+    let not_found = |message: String| Reply::failed(ErrorKind::NotFound, message);
     let key = cache_key(state, layer, tms_id, address);
     // A cached tile passed every check below when it was rendered: look it
     // up before parsing a CRS or transforming the layer's outline.
     let render = || async {
-        let covers = |crs: &Crs, bbox| raster.intersects(crs, bbox);
-        let (bbox, crs, matrix, _) =
+        let covers = |bbox: &Bbox| raster.intersects(bbox);
+        let (bbox, matrix, zoom) =
             locate(state, layer, &covers, tms_id, address).map_err(|r| *r)?;
-        let (bytes, empty) = render_job(state, layer, raster, bbox, crs, matrix, address).await?;
+        let request = map_request(state, bbox, matrix, zoom, address.format);
+        let (bytes, empty) = render_job(state, layer, request, address, None).await?;
         Ok(Rendered {
             tile: Tile::hashed(bytes, Encoding::Identity),
             empty,
@@ -280,17 +279,17 @@ fn canonical_col(sets: &TileMatrixSets, tms_id: &str, address: &Address<'_>) -> 
     address.col - address.col % coalesce
 }
 
-/// Where a rendered tile lies: its bbox (easting first) and CRS, its
-/// matrix and the matrix's zoom (its rank in the set); 404 for an unknown
-/// set or matrix, or a tile outside the matrix or what the layer `covers`.
+/// Where a rendered tile lies: its bbox, its matrix and the matrix's zoom
+/// (its rank in the set); 404 for an unknown set or matrix, or a tile
+/// outside the matrix or what the layer `covers`.
 fn locate<'a>(
     state: &'a AppState,
     layer: &Layer,
-    covers: &dyn Fn(&Crs, [f64; 4]) -> bool,
+    covers: &dyn Fn(&Bbox) -> bool,
     tms_id: &str,
     address: &Address<'_>,
-) -> Result<([f64; 4], Crs, &'a TileMatrix, usize), Box<Reply>> {
-    let not_found = |message: String| Box::new(Reply::error(StatusCode::NOT_FOUND, message));
+) -> Result<(Bbox, &'a TileMatrix, u8), Box<Reply>> {
+    let not_found = |message: String| Box::new(Reply::failed(ErrorKind::NotFound, message));
     let tms = state.tile_matrix_sets.get(tms_id).ok_or_else(|| {
         not_found(format!(
             "tile matrix set {tms_id:?} not found; see /tileMatrixSets"
@@ -306,14 +305,39 @@ fn locate<'a>(
     let bbox = matrix
         .tile_bounds(address.col, address.row, tms.northing_first())
         .ok_or_else(|| not_found(format!("tile {address} is outside the {tms_id} matrix")))?;
-    let crs = Crs::from_name(&tms.crs).map_err(|e| Box::new(Reply::from_engine(&e, &layer.id)))?;
-    if !covers(&crs, bbox) {
+    let engine_error = |e| Box::new(Reply::from_engine(&e, &layer.id));
+    let crs = Crs::shared_named(&tms.crs).map_err(engine_error)?;
+    let bbox = Bbox::new(crs, bbox).map_err(engine_error)?;
+    if !covers(&bbox) {
         return Err(not_found(format!(
             "tile {address} is outside layer {:?}",
             layer.id
         )));
     }
-    Ok((bbox, crs, matrix, zoom))
+    let zoom = u8::try_from(zoom).unwrap_or(u8::MAX);
+    Ok((bbox, matrix, zoom))
+}
+
+/// The engine's question for a tile of `matrix` in `format`.
+fn map_request(
+    state: &AppState,
+    bbox: Bbox,
+    matrix: &TileMatrix,
+    zoom: u8,
+    format: TileFormat,
+) -> MapRequest {
+    MapRequest {
+        bbox,
+        width: matrix.tile_width,
+        height: matrix.tile_height,
+        format,
+        transparent: true,
+        background: [255, 255, 255],
+        jpeg_quality: state.settings.jpeg_quality,
+        resampling: None,
+        zoom,
+        deadline: Deadline::after(state.settings.render_timeout),
+    }
 }
 
 /// A vector layer's tile in any tile matrix set: from the rendered-tile
@@ -323,74 +347,44 @@ fn locate<'a>(
 /// `Ok(None)` when no feature falls in the tile.
 async fn generated(
     state: &AppState,
-    layer: &Layer,
-    vector: &Arc<VectorLayer>,
+    layer: &Arc<Layer>,
     tms_id: &str,
     address: &Address<'_>,
     gzip_ok: bool,
 ) -> Result<Option<Tile>, Reply> {
     let key = cache_key(state, layer, tms_id, address);
     let cut = || async {
-        let (bbox, crs, _, zoom) =
-            locate(state, layer, &|_, _| true, tms_id, address).map_err(|r| *r)?;
-        let zoom = u8::try_from(zoom).unwrap_or(u8::MAX);
-        let vector = Arc::clone(vector);
-        let timeout = state.settings.render_timeout;
-        let job = move || {
-            let tile = vector.render(&crs, bbox, zoom, Deadline::after(timeout))?;
-            Ok(if tile.is_empty() || !gzip_ok {
-                (tile, Encoding::Identity)
-            } else {
-                (gzip(&tile), Encoding::Gzip)
-            })
-        };
+        let (bbox, matrix, zoom) =
+            locate(state, layer, &|_| true, tms_id, address).map_err(|r| *r)?;
+        let request = map_request(state, bbox, matrix, zoom, TileFormat::Mvt);
         let kind = Some(in_place_kind("cut", layer, tms_id, address));
-        let (bytes, encoding) = on_cpu_pool(state, layer, address, kind, job).await?;
-        Ok(Rendered {
-            empty: bytes.is_empty(),
-            tile: Tile::hashed(bytes.into(), encoding),
-        })
+        let (bytes, empty) = render_job(state, layer, request, address, kind).await?;
+        let tile = if empty || !gzip_ok {
+            Tile::hashed(bytes, Encoding::Identity)
+        } else {
+            Tile::hashed(gzip(&bytes).into(), Encoding::Gzip)
+        };
+        Ok(Rendered { empty, tile })
     };
     let Rendered { tile, empty } = cached_or_made(state, key, cut).await?;
     Ok((!empty).then_some(tile))
 }
 
-/// One tile on the CPU pool: the stored image when there is one on the
-/// asked grid in the asked format (a GeoPackage tile, a JPEG COG's block),
-/// sent as it is; otherwise rendered and encoded. The bytes, and whether
-/// the tile holds no data at all.
+/// One tile rendered by the engine on the CPU pool (`kind`: see
+/// `in_place_kind`): the bytes, and whether the tile holds no data at all.
 async fn render_job(
     state: &AppState,
-    layer: &Layer,
-    raster: &Arc<RasterLayer>,
-    bbox: [f64; 4],
-    crs: Crs,
-    matrix: &TileMatrix,
+    layer: &Arc<Layer>,
+    request: MapRequest,
     address: &Address<'_>,
+    kind: Option<u64>,
 ) -> Result<(Bytes, bool), Reply> {
-    let (width, height) = (matrix.tile_width, matrix.tile_height);
-    let (raster, format) = (Arc::clone(raster), address.format);
-    let (resampling, quality) = (raster.resampling, state.settings.jpeg_quality);
-    let timeout = state.settings.render_timeout;
+    let shared = Arc::clone(layer);
     let job = move || {
-        if let Some(stored) = raster.stored_tile(&crs, bbox, width, height)? {
-            if TileFormat::sniff(&stored) == format {
-                return Ok((stored, false));
-            }
-        }
-        let request = Request {
-            bbox,
-            crs: &crs,
-            width: width as usize,
-            height: height as usize,
-            resampling,
-            deadline: Deadline::after(timeout),
-        };
-        let image = raster.render(&request)?;
-        let empty = image.is_empty();
-        Ok((encode(&image, format, quality)?.into(), empty))
+        let map = map::render(&[&shared], &request)?;
+        Ok((map.bytes, map.empty))
     };
-    on_cpu_pool(state, layer, address, None, job).await
+    on_cpu_pool(state, layer, address, kind, job).await
 }
 
 /// The tile decoded for a client that does not accept its stored encoding,
@@ -461,7 +455,7 @@ fn in_place_kind(job: &str, layer: &Layer, tms_id: &str, address: &Address<'_>) 
 }
 
 /// Why a tile path names no tile: the status and the message for the client.
-type Rejection = (StatusCode, String);
+type Rejection = (ErrorKind, String);
 
 /// The image format an `Accept` value prefers among those rendered: the
 /// highest quality value, exact types over `image/*` over `*/*`, PNG on ties
@@ -505,13 +499,13 @@ fn preferred_image(accept: Option<&str>) -> TileFormat {
 fn number(s: &str, name: &str) -> Result<u32, Rejection> {
     if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err((
-            StatusCode::BAD_REQUEST,
+            ErrorKind::InvalidRequest,
             format!("{name} {s:?} is not a tile number"),
         ));
     }
     s.parse::<u32>().map_err(|_| {
         (
-            StatusCode::BAD_REQUEST,
+            ErrorKind::InvalidRequest,
             format!("{name} {s:?} is too large"),
         )
     })
@@ -538,7 +532,7 @@ fn parse_address<'a>(
             .find(|f| f.matches_extension(ext))
             .ok_or_else(|| {
                 (
-                    StatusCode::BAD_REQUEST,
+                    ErrorKind::InvalidRequest,
                     format!(
                         "layer {:?} renders .png, .jpg or .webp tiles, not .{ext}",
                         layer.id
@@ -551,7 +545,7 @@ fn parse_address<'a>(
                 .extension()
                 .map_or("none".to_owned(), |e| format!(".{e}"));
             return Err((
-                StatusCode::BAD_REQUEST,
+                ErrorKind::InvalidRequest,
                 format!(
                     "layer {:?} serves {} tiles; extension .{ext} does not match (expected {expected})",
                     layer.id,

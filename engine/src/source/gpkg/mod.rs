@@ -53,10 +53,10 @@ mod arc;
 mod blob;
 mod contents;
 mod features;
-mod layers;
 mod pyramid;
 mod skipped;
 mod srs;
+mod table;
 mod wkb;
 
 use std::path::Path;
@@ -73,9 +73,9 @@ use crate::tile::TileFormat;
 pub use arc::Stroke;
 pub use features::blob_geometry;
 pub use features::Selection;
-pub use layers::open_layers;
 pub use pyramid::PyramidSource;
 pub use srs::{epsg_code, Srs};
+pub use table::GpkgTable;
 pub use wkb::GeometryError;
 
 /// An open GeoPackage: its tables, read at open, and a connection pool.

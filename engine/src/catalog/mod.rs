@@ -1,6 +1,11 @@
 //! The catalog: layer id → layer, built from explicit layer specs and from
 //! files discovered in folders. A file that fails to open disables its layer
-//! with a logged error; every other layer is still served.
+//! with a logged error; every other layer is still served. Layers are built
+//! here (`open.rs`, `geopackage.rs`) from the sources of `source/`, which
+//! know nothing of layers.
+
+mod geopackage;
+mod open;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,9 +13,10 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::metadata::TileSetMetadata;
-use crate::source::{
-    gpkg, is_geopackage, open_source, LayerSource, SourceContext, SOURCE_EXTENSIONS,
-};
+use crate::source::{SourceContext, SOURCE_EXTENSIONS};
+
+pub use geopackage::vector_layer;
+pub use open::LayerSource;
 
 /// A layer as configured (a `[[layers]]` table of the config file, or a
 /// discovered file): a file and what to say about it. Options left `None`
@@ -41,13 +47,26 @@ pub struct LayerSpec {
     /// GeoPackage tables served together as one vector tileset (one MVT
     /// layer each), or the one tile pyramid to serve.
     #[serde(default)]
-    pub tables: Vec<crate::vector::TableSpec>,
+    pub tables: Vec<TableSpec>,
     /// Vector tiles made from features: tile units per side (4096), the
     /// margin around the tile (64) and the simplification tolerance (1),
     /// both in tile units.
     pub extent: Option<u32>,
     pub buffer: Option<u32>,
     pub simplify: Option<f64>,
+}
+
+/// Which table to serve and how: its attributes (all by default), a filter
+/// (an SQL expression on its columns, as MapServer's native FILTER), and
+/// the zooms it appears at.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    pub name: String,
+    pub fields: Option<Vec<String>>,
+    pub filter: Option<String>,
+    pub minzoom: Option<u8>,
+    pub maxzoom: Option<u8>,
 }
 
 impl LayerSpec {
@@ -92,7 +111,7 @@ pub struct LoadFailure {
 /// Layers by id, in id order.
 #[derive(Default)]
 pub struct Catalog {
-    layers: BTreeMap<String, Layer>,
+    layers: BTreeMap<String, Arc<Layer>>,
 }
 
 /// Ids that would shadow a route of the server.
@@ -108,7 +127,7 @@ impl Catalog {
         let mut catalog = Catalog::default();
         let mut failures = Vec::new();
         for spec in specs {
-            if is_geopackage(&spec.path) {
+            if open::is_geopackage(&spec.path) {
                 catalog.load_geopackage(&spec, ctx, &mut failures);
                 continue;
             }
@@ -116,7 +135,7 @@ impl Catalog {
                 Some(id) => id.clone(),
                 None => catalog.unique_id(&spec.path),
             };
-            let opened = open_source(&spec.path, &spec.style(), ctx);
+            let opened = open::open_file(&spec.path, &spec.style(), ctx);
             catalog.insert(id, &spec, opened, &mut failures);
         }
         (catalog, failures)
@@ -131,7 +150,7 @@ impl Catalog {
         ctx: &Arc<SourceContext>,
         failures: &mut Vec<LoadFailure>,
     ) {
-        match gpkg::open_layers(&spec.path, &spec.tables, &spec.style(), spec.mvt(), ctx) {
+        match geopackage::open_layers(&spec.path, &spec.tables, &spec.style(), spec.mvt(), ctx) {
             Ok(layers) => {
                 let count = layers.len();
                 for (table, opened) in layers {
@@ -183,15 +202,13 @@ impl Catalog {
             Ok((source, metadata)) => {
                 tracing::info!(layer = %id, path = %spec.path.display(),
                     format = ?metadata.format, "layer loaded");
-                self.layers.insert(
-                    id.clone(),
-                    Layer {
-                        id,
-                        path: spec.path.clone(),
-                        source,
-                        metadata,
-                    },
-                );
+                let layer = Layer {
+                    id: id.clone(),
+                    path: spec.path.clone(),
+                    source,
+                    metadata,
+                };
+                self.layers.insert(id, Arc::new(layer));
             }
             Err(error) => {
                 tracing::error!(layer = %id, error = %error, "layer disabled");
@@ -200,14 +217,14 @@ impl Catalog {
         }
     }
 
-    /// The layer with this id.
-    pub fn get(&self, id: &str) -> Option<&Layer> {
+    /// The layer with this id (shared: a render on another thread holds it).
+    pub fn get(&self, id: &str) -> Option<&Arc<Layer>> {
         self.layers.get(id)
     }
 
     /// Every layer, in id order.
     pub fn layers(&self) -> impl Iterator<Item = &Layer> {
-        self.layers.values()
+        self.layers.values().map(|layer| &**layer)
     }
 
     pub fn len(&self) -> usize {

@@ -3,20 +3,22 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{GeoPackage, PyramidSource, TilePyramid};
+use super::{LayerSource, TableSpec};
 use crate::error::{Error, Result};
 use crate::mvt::MvtOptions;
 use crate::raster::RasterLayer;
 use crate::raster_style::StyleSpec;
-use crate::source::{LayerSource, SourceContext};
-use crate::vector::{TableSpec, VectorLayer};
+use crate::source::gpkg::{GeoPackage, GpkgTable, PyramidSource, TilePyramid};
+use crate::source::SourceContext;
+use crate::tile::MAX_ZOOM;
+use crate::vector::{VectorLayer, VectorTable};
 
 /// The layers of a GeoPackage, as (table or id, source): the tables named
 /// in `tables` as one vector layer (or, when the one name is a tile
 /// pyramid's, that pyramid), or else every tile pyramid and every feature
 /// table as a layer of its own. Tables that could not be read come back as
 /// errors beside the others.
-pub fn open_layers(
+pub(super) fn open_layers(
     path: &Path,
     tables: &[TableSpec],
     style: &StyleSpec,
@@ -34,10 +36,8 @@ pub fn open_layers(
         Ok(LayerSource::Raster(Arc::new(layer)))
     };
     let features = |specs: &[TableSpec]| -> Result<LayerSource> {
-        Ok(LayerSource::Features(Arc::new(VectorLayer::new(
-            Arc::clone(&gpkg),
-            specs,
-            mvt,
+        Ok(LayerSource::Features(Arc::new(vector_layer(
+            &gpkg, specs, mvt,
         )?)))
     };
     if let [only] = tables {
@@ -81,4 +81,30 @@ pub fn open_layers(
         });
     }
     Ok(layers)
+}
+
+/// The feature tables of `gpkg` that `specs` name, as one vector layer (one
+/// MVT layer each, in that order), encoded with `mvt`.
+pub fn vector_layer(
+    gpkg: &Arc<GeoPackage>,
+    specs: &[TableSpec],
+    mvt: MvtOptions,
+) -> Result<VectorLayer> {
+    let tables = specs
+        .iter()
+        .map(|spec| {
+            let table = GpkgTable::new(
+                Arc::clone(gpkg),
+                &spec.name,
+                spec.fields.as_deref(),
+                spec.filter.as_deref(),
+            )?;
+            Ok(VectorTable {
+                source: Arc::new(table),
+                minzoom: spec.minzoom.unwrap_or(0),
+                maxzoom: spec.maxzoom.unwrap_or(MAX_ZOOM),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    VectorLayer::new(tables, mvt, gpkg.path())
 }

@@ -1,0 +1,207 @@
+//! The engine's one question: *these layers, this box in this CRS, this
+//! size, this format* → an encoded image (or, for a feature layer asked
+//! for a vector tile, MVT bytes). A WMTS or XYZ tile and a WMS GetMap are
+//! the same question; the protocols parse into a [`MapRequest`], call
+//! [`render`] on the CPU pool, and tiles add caching around it.
+//!
+//! Behind it: the stored-tile shortcut (a tile on a raster's own grid sent
+//! as stored), the warp (rasters), the feature cut (MVT) and drawing
+//! (features in a map image), then compositing in layer order and encoding.
+//!
+//! Memory: layers render in parallel, as many at once as fit in
+//! [`MAP_MEMORY_BUDGET`] at about [`BYTES_PER_PIXEL_PER_LAYER`] each, and are
+//! composited in order as they finish; so a request's memory is bounded by
+//! its size (which the protocols bound) whatever its number of layers.
+
+use bytes::Bytes;
+use rayon::prelude::*;
+
+use crate::bbox::Bbox;
+use crate::catalog::{Layer, LayerSource};
+use crate::deadline::Deadline;
+use crate::encode::encode;
+use crate::error::{Error, Result};
+use crate::tile::TileFormat;
+use crate::warp::{Request, Resampling, Rgba};
+
+/// Memory a map may hold in layer images being rendered at once.
+pub const MAP_MEMORY_BUDGET: usize = 512 << 20;
+
+/// What one layer's render holds per output pixel at its peak: the warped
+/// values (four `f32`) and the styled RGBA.
+pub const BYTES_PER_PIXEL_PER_LAYER: usize = 20;
+
+/// The most pixels one map may have: 8192 × 8192, a quarter of
+/// [`MAP_MEMORY_BUDGET`] per layer. Protocols set tighter limits of their
+/// own (WMS MaxWidth/MaxHeight); this one holds whatever they say.
+pub const MAX_MAP_PIXELS: usize = 8192 * 8192;
+
+/// A map to render.
+pub struct MapRequest {
+    pub bbox: Bbox,
+    pub width: u32,
+    pub height: u32,
+    /// PNG, JPEG or WebP; MVT for a feature layer's vector tile.
+    pub format: TileFormat,
+    /// Whether pixels without data stay transparent (PNG, WebP); when not,
+    /// the map is drawn over `background`. JPEG is always opaque.
+    pub transparent: bool,
+    /// The colour under the map when it is not transparent.
+    pub background: [u8; 3],
+    pub jpeg_quality: u8,
+    /// How rasters are resampled; each layer's own when `None`.
+    pub resampling: Option<Resampling>,
+    /// The zoom of a vector tile (its tile matrix's rank in the set).
+    pub zoom: u8,
+    pub deadline: Deadline,
+}
+
+/// An encoded map.
+pub struct Map {
+    pub bytes: Bytes,
+    /// Whether no layer put anything in it (a tile of no data).
+    pub empty: bool,
+}
+
+/// Renders `layers`, bottom first, as `request` asks.
+pub fn render(layers: &[&Layer], request: &MapRequest) -> Result<Map> {
+    if request.format == TileFormat::Mvt {
+        return vector_tile(layers, request);
+    }
+    if let Some(stored) = stored_tile(layers, request)? {
+        return Ok(Map {
+            bytes: stored,
+            empty: false,
+        });
+    }
+    let mut image = image(layers, request)?;
+    let empty = image.is_empty();
+    if !request.transparent || request.format == TileFormat::Jpeg {
+        flatten(&mut image, request.background);
+    }
+    let bytes = encode(&image, request.format, request.jpeg_quality)?;
+    Ok(Map {
+        bytes: bytes.into(),
+        empty,
+    })
+}
+
+/// The layers drawn and composited into one straight-alpha image.
+pub fn image(layers: &[&Layer], request: &MapRequest) -> Result<Rgba> {
+    let (width, height) = (request.width as usize, request.height as usize);
+    let pixels = width * height;
+    if width == 0 || height == 0 || pixels > MAX_MAP_PIXELS {
+        return Err(Error::invalid(format!(
+            "a map of {width} × {height} pixels: sizes run from 1 to {MAX_MAP_PIXELS} pixels"
+        )));
+    }
+    let at_once = (MAP_MEMORY_BUDGET / (pixels * BYTES_PER_PIXEL_PER_LAYER)).max(1);
+    let mut map = Rgba {
+        width,
+        height,
+        data: vec![0; pixels * 4],
+    };
+    for chunk in layers.chunks(at_once) {
+        let images: Vec<Result<Rgba>> = chunk
+            .par_iter()
+            .map(|layer| layer_image(layer, request))
+            .collect();
+        for image in images {
+            over(&mut map, &image?);
+        }
+    }
+    Ok(map)
+}
+
+/// One layer's image.
+fn layer_image(layer: &Layer, request: &MapRequest) -> Result<Rgba> {
+    match &layer.source {
+        LayerSource::Raster(raster) => {
+            if !raster.intersects(&request.bbox) {
+                return Ok(blank(request));
+            }
+            raster.render(&Request {
+                bbox: &request.bbox,
+                width: request.width as usize,
+                height: request.height as usize,
+                resampling: request.resampling.unwrap_or(raster.resampling),
+                deadline: request.deadline,
+            })
+        }
+        LayerSource::Features(_) | LayerSource::Tiles(_) => Err(Error::Unsupported {
+            path: layer.path.clone(),
+            detail: format!("layer {:?} cannot be drawn into a map yet", layer.id),
+        }),
+    }
+}
+
+/// A transparent image of the request's size.
+fn blank(request: &MapRequest) -> Rgba {
+    let (width, height) = (request.width as usize, request.height as usize);
+    Rgba {
+        width,
+        height,
+        data: vec![0; width * height * 4],
+    }
+}
+
+/// The stored image of a single raster layer that is exactly the request
+/// (see [`crate::raster::RasterLayer::stored_tile`]), in the asked format.
+fn stored_tile(layers: &[&Layer], request: &MapRequest) -> Result<Option<Bytes>> {
+    let [layer] = layers else {
+        return Ok(None);
+    };
+    let LayerSource::Raster(raster) = &layer.source else {
+        return Ok(None);
+    };
+    if !request.transparent || request.resampling.is_some_and(|r| r != raster.resampling) {
+        return Ok(None);
+    }
+    let stored = raster.stored_tile(&request.bbox, request.width, request.height)?;
+    Ok(stored.filter(|bytes| TileFormat::sniff(bytes) == request.format))
+}
+
+/// The MVT tile of one feature layer (uncompressed; empty when no feature
+/// falls in it).
+fn vector_tile(layers: &[&Layer], request: &MapRequest) -> Result<Map> {
+    let [layer] = layers else {
+        return Err(Error::invalid("a vector tile is cut from one layer"));
+    };
+    let LayerSource::Features(vector) = &layer.source else {
+        return Err(Error::invalid(format!(
+            "layer {:?} has no features to cut vector tiles from",
+            layer.id
+        )));
+    };
+    let tile = vector.render(&request.bbox, request.zoom, request.deadline)?;
+    Ok(Map {
+        empty: tile.is_empty(),
+        bytes: tile.into(),
+    })
+}
+
+// Placeholders until render/composite.rs lands (same signatures).
+fn over(dst: &mut Rgba, src: &Rgba) {
+    for (d, s) in dst.data.chunks_exact_mut(4).zip(src.data.chunks_exact(4)) {
+        let a = u32::from(s[3]);
+        if a == 255 {
+            d.copy_from_slice(s);
+        } else if a > 0 {
+            let da = u32::from(d[3]) * (255 - a) / 255;
+            let out = a + da;
+            for c in 0..3 {
+                d[c] = ((u32::from(s[c]) * a + u32::from(d[c]) * da) / out) as u8;
+            }
+            d[3] = out as u8;
+        }
+    }
+}
+
+fn flatten(image: &mut Rgba, background: [u8; 3]) {
+    let mut under = image.clone();
+    for p in under.data.chunks_exact_mut(4) {
+        p.copy_from_slice(&[background[0], background[1], background[2], 255]);
+    }
+    over(&mut under, image);
+    *image = under;
+}
