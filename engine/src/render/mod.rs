@@ -7,8 +7,9 @@
 //! rasteriser (a port of Skia's CPU backend): anti-aliased paths with
 //! even-odd and non-zero fills, strokes with joins and caps, dashes and
 //! patterns, which is everything a map style needs short of text. It
-//! builds without C code, and with `default-features = false` it adds five
-//! small crates (its PNG codec stays out; `encode` writes images).
+//! builds without C code, and with `default-features = false` it brings five
+//! small crates besides itself (its PNG codec stays out: `encode` writes
+//! images).
 //! The alternative that lost: `vello_cpu`, faster on paper but younger and
 //! still changing its API; it is worth benchmarking once the style renderer
 //! draws real maps. Drawing our own scanline filler would repeat what

@@ -14,9 +14,19 @@ use tiny_skia::{FillRule, LineCap, LineJoin, Paint, Path, PathBuilder, Stroke, T
 
 use super::Canvas;
 
-/// Widest stroke drawn, in image pixels: the clip margin must exceed half
-/// a stroke, and a wider one would only cover the image.
-const MAX_STROKE_PX: f32 = 1024.0;
+/// Widest stroke and largest point radius drawn, in image pixels: the clip
+/// margin must exceed half a stroke, and no legible map has bigger symbols.
+const MAX_SYMBOL_PX: f32 = 1024.0;
+
+/// `size`, or 0 if it is not a positive number (NaN included), at most
+/// [`MAX_SYMBOL_PX`].
+fn symbol_size(size: f32) -> f32 {
+    if size > 0.0 {
+        size.min(MAX_SYMBOL_PX)
+    } else {
+        0.0
+    }
+}
 
 /// Colours (straight-alpha RGBA8) and sizes (pixels at scale 1) of the
 /// plain style.
@@ -88,9 +98,8 @@ impl<'c> Painter<'c> {
                 paint
             })
         };
-        // NaN fails the comparison and draws no stroke, as 0 does (tiny-skia
-        // would take a 0 width as a hairline).
-        let width = (style.stroke_width * scale).min(MAX_STROKE_PX);
+        // A 0 width draws no stroke (tiny-skia would draw a hairline).
+        let width = symbol_size(style.stroke_width * scale);
         let stroke = paint(style.stroke).filter(|_| width > 0.0).map(|p| {
             let stroke = Stroke {
                 width,
@@ -100,9 +109,8 @@ impl<'c> Painter<'c> {
             };
             (p, stroke)
         });
-        let radius = style.point_radius * scale;
         // Past half a stroke and a pixel of anti-aliasing, with room.
-        let margin = f64::from(width.max(0.0)) + 2.0;
+        let margin = f64::from(width) + 2.0;
         let clip = Clip {
             min_x: -margin,
             min_y: -margin,
@@ -113,7 +121,7 @@ impl<'c> Painter<'c> {
             canvas,
             fill: paint(style.fill),
             stroke,
-            radius: if radius > 0.0 { radius } else { 0.0 },
+            radius: symbol_size(style.point_radius * scale),
             clip,
             ring: Vec::new(),
             scratch: Vec::new(),
@@ -552,6 +560,39 @@ mod tests {
         ];
         let img = render(20, 1.0, &PlainStyle::default(), &geometries);
         assert!(img.is_empty());
+    }
+
+    #[test]
+    fn nan_negative_and_huge_style_sizes_draw_nothing_or_a_bounded_symbol() {
+        let square: Geometry<f64> = square(5.0, 15.0).into();
+        let dot: Geometry<f64> = point!(x: 10.0, y: 10.0).into();
+        for size in [f32::NAN, -3.0, 0.0] {
+            let style = PlainStyle {
+                fill: [0; 4],
+                stroke: STROKE,
+                stroke_width: size,
+                point_radius: size,
+            };
+            let img = render(20, 1.0, &style, &[square.clone(), dot.clone()]);
+            assert!(img.is_empty(), "size {size}");
+        }
+        let start = Instant::now();
+        let style = PlainStyle {
+            stroke: STROKE,
+            stroke_width: f32::INFINITY,
+            point_radius: 1e30,
+            ..PlainStyle::default()
+        };
+        // The square's 1024 px outline covers the canvas; the point's
+        // 1024 px circle then covers it in grey, its outline beyond.
+        let img = render(20, 1.0, &style, std::slice::from_ref(&square));
+        assert!(img.data.chunks_exact(4).all(|p| p == STROKE));
+        let img = render(20, 1.0, &style, &[square, dot]);
+        assert!(img
+            .data
+            .chunks_exact(4)
+            .all(|p| p == [0xAA, 0xAA, 0xAA, 255]));
+        assert!(start.elapsed() < Duration::from_secs(2));
     }
 
     #[test]
