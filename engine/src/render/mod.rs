@@ -1,7 +1,7 @@
 //! Pixel drawing for map images: vector geometries onto a canvas, layers
-//! composited into one image, and legend graphics. The WMS draws with it
-//! today (a plain default style until the MapLibre style renderer exists);
-//! the style renderer will build on the same canvas.
+//! composited into one image, and legend graphics, for WMS GetMap and
+//! GetLegendGraphic (issue 13): a plain default style until the MapLibre
+//! style renderer exists, which will build on the same canvas.
 //!
 //! Decision: [`tiny_skia`] rasterises. It is the field's pure-Rust 2D
 //! rasteriser (a port of Skia's CPU backend): anti-aliased paths with
@@ -9,7 +9,8 @@
 //! patterns, which is everything a map style needs short of text. It
 //! builds without C code, and with `default-features = false` it brings five
 //! small crates besides itself (its PNG codec stays out: `encode` writes
-//! images).
+//! images). It is on 0.11.4; 0.12.0 is out, and moving to it is a change of
+//! its own.
 //! The alternative that lost: `vello_cpu`, faster on paper but younger and
 //! still changing its API; it is worth benchmarking once the style renderer
 //! draws real maps. Drawing our own scanline filler would repeat what
