@@ -17,6 +17,7 @@ pub mod metadata;
 pub mod mvt;
 pub mod raster;
 pub mod raster_style;
+pub mod render;
 mod rounding;
 pub mod source;
 pub mod tile;
