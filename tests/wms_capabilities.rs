@@ -50,7 +50,9 @@ fn bounding_box(xml: &str, layer: &str, attribute: &str, crs: &str) -> [f64; 4] 
         .unwrap_or_else(|| panic!("no layer {layer}"));
     let rest = &xml[start..];
     let tag = format!("<BoundingBox {attribute}=\"{crs}\"");
-    let b = &rest[rest.find(&tag).unwrap_or_else(|| panic!("{layer}: no {tag}"))..];
+    let b = &rest[rest
+        .find(&tag)
+        .unwrap_or_else(|| panic!("{layer}: no {tag}"))..];
     let b = &b[..b.find("/>").unwrap()];
     let value = |name: &str| -> f64 {
         let v = &b[b.find(&format!(" {name}=\"")).unwrap() + name.len() + 3..];
@@ -64,7 +66,11 @@ async fn versions_are_negotiated_as_06_042_clause_6_2_4_says() {
     let server = TestServer::samples().await;
     for (query, root, content_type) in [
         ("", "<WMS_Capabilities version=\"1.3.0\"", "text/xml"),
-        ("&VERSION=1.3.0", "<WMS_Capabilities version=\"1.3.0\"", "text/xml"),
+        (
+            "&VERSION=1.3.0",
+            "<WMS_Capabilities version=\"1.3.0\"",
+            "text/xml",
+        ),
         (
             "&VERSION=1.1.1",
             "<WMT_MS_Capabilities version=\"1.1.1\"",
@@ -77,8 +83,16 @@ async fn versions_are_negotiated_as_06_042_clause_6_2_4_says() {
             "application/vnd.ogc.wms_xml",
         ),
         // Above the highest: the highest.
-        ("&VERSION=2.0.0", "<WMS_Capabilities version=\"1.3.0\"", "text/xml"),
-        ("&VERSION=1.10.0", "<WMS_Capabilities version=\"1.3.0\"", "text/xml"),
+        (
+            "&VERSION=2.0.0",
+            "<WMS_Capabilities version=\"1.3.0\"",
+            "text/xml",
+        ),
+        (
+            "&VERSION=1.10.0",
+            "<WMS_Capabilities version=\"1.3.0\"",
+            "text/xml",
+        ),
         // Below the lowest: the lowest.
         (
             "&VERSION=1.0.0",
@@ -120,7 +134,10 @@ async fn every_catalog_layer_is_named_with_its_crss_and_boxes_in_both_versions()
                 .await,
         );
         for id in &ids {
-            assert!(xml.contains(&format!("<Name>{id}</Name>")), "{version}: {id}");
+            assert!(
+                xml.contains(&format!("<Name>{id}</Name>")),
+                "{version}: {id}"
+            );
             let b = bounding_box(&xml, id, crs, "EPSG:3857");
             assert!(b[0] < b[2] && b[1] < b[3], "{version} {id}: {b:?}");
         }
@@ -149,7 +166,9 @@ async fn every_catalog_layer_is_named_with_its_crss_and_boxes_in_both_versions()
     let xml = text(&server.get("/wms?REQUEST=GetCapabilities").await);
     assert!(xml.contains("<CRS>EPSG:2154</CRS>"));
     assert!(xml.contains("<CRS>EPSG:26913</CRS>") || xml.contains("<CRS>EPSG:32621</CRS>"));
-    assert!(xml.contains("<LayerLimit>32</LayerLimit><MaxWidth>4096</MaxWidth><MaxHeight>4096</MaxHeight>"));
+    assert!(xml.contains(
+        "<LayerLimit>32</LayerLimit><MaxWidth>4096</MaxWidth><MaxHeight>4096</MaxHeight>"
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -170,7 +189,10 @@ async fn epsg_4326_boxes_are_latitude_first_in_1_3_0_only() {
     let layer = "usda_naip_256_lzw_z3";
     let lat_first = bounding_box(&v130, layer, "CRS", "EPSG:4326");
     let lon_first = bounding_box(&v111, layer, "SRS", "EPSG:4326");
-    assert!(lat_first[0] > 41.0 && lat_first[1] < -121.0, "{lat_first:?}");
+    assert!(
+        lat_first[0] > 41.0 && lat_first[1] < -121.0,
+        "{lat_first:?}"
+    );
     assert_eq!(
         lat_first,
         [lon_first[1], lon_first[0], lon_first[3], lon_first[2]]
@@ -205,12 +227,20 @@ async fn a_post_form_is_read_like_a_query_and_is_bounded() {
     let server = TestServer::samples().await;
     let form = "application/x-www-form-urlencoded";
     let r = server
-        .post("/wms", form, "SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.1.1")
+        .post(
+            "/wms",
+            form,
+            "SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.1.1",
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(text(&r).contains("<WMT_MS_Capabilities version=\"1.1.1\""));
     let charset = server
-        .post("/wms", &format!("{form}; charset=UTF-8"), "request=GetCapabilities")
+        .post(
+            "/wms",
+            &format!("{form}; charset=UTF-8"),
+            "request=GetCapabilities",
+        )
         .await;
     assert!(text(&charset).contains("<WMS_Capabilities"));
     // Not a form, too large: exceptions, not a hang or a crash.
@@ -238,7 +268,11 @@ async fn errors_are_service_exception_reports_with_their_codes() {
     for (query, version, code) in [
         ("SERVICE=WMS", "1.3.0", "MissingParameterValue"),
         ("", "1.3.0", "MissingParameterValue"),
-        ("SERVICE=WMS&VERSION=1.1.1", "1.1.1", "MissingParameterValue"),
+        (
+            "SERVICE=WMS&VERSION=1.1.1",
+            "1.1.1",
+            "MissingParameterValue",
+        ),
         (
             "SERVICE=WFS&REQUEST=GetCapabilities",
             "1.3.0",
@@ -268,7 +302,10 @@ async fn errors_are_service_exception_reports_with_their_codes() {
     assert!(text(&r).contains("locator=\"REQUEST\""));
     let r = server.get("/wms?REQUEST=GetMap&VERSION=1.1.1").await;
     assert!(text(&r).contains("exception_1_1_1.dtd"));
-    assert!(!text(&r).contains("locator="), "the 1.1.1 DTD has no locator");
+    assert!(
+        !text(&r).contains("locator="),
+        "the 1.1.1 DTD has no locator"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -400,8 +437,14 @@ fn validate_with_xmllint(v130: &str, v111: &str) {
     std::fs::create_dir_all(&dir).unwrap();
     let driver = dir.join("driver.xsd");
     let imports: String = [
-        ("http://www.opengis.net/wms", "wms/1.3.0/capabilities_1_3_0.xsd"),
-        ("http://www.opengis.net/sld", "sld/1.1.0/sld_capabilities.xsd"),
+        (
+            "http://www.opengis.net/wms",
+            "wms/1.3.0/capabilities_1_3_0.xsd",
+        ),
+        (
+            "http://www.opengis.net/sld",
+            "sld/1.1.0/sld_capabilities.xsd",
+        ),
         (
             "http://inspire.ec.europa.eu/schemas/inspire_vs/1.0",
             "inspire/inspire_vs/1.0/inspire_vs.xsd",
@@ -422,8 +465,16 @@ fn validate_with_xmllint(v130: &str, v111: &str) {
     .unwrap();
     let dtd = schemas.join("wms/1.1.1/WMS_MS_Capabilities.dtd");
     for (name, doc, args) in [
-        ("v130.xml", v130, vec!["--schema".to_owned(), driver.display().to_string()]),
-        ("v111.xml", v111, vec!["--dtdvalid".to_owned(), dtd.display().to_string()]),
+        (
+            "v130.xml",
+            v130,
+            vec!["--schema".to_owned(), driver.display().to_string()],
+        ),
+        (
+            "v111.xml",
+            v111,
+            vec!["--dtdvalid".to_owned(), dtd.display().to_string()],
+        ),
     ] {
         let file = dir.join(name);
         std::fs::write(&file, doc).unwrap();
@@ -439,4 +490,5 @@ fn validate_with_xmllint(v130: &str, v111: &str) {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }

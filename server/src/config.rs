@@ -318,10 +318,8 @@ impl ConfigFile {
             }
         }
         for crs in &service.extra_crs {
-            if !crs
-                .strip_prefix("EPSG:")
-                .is_some_and(|code| code.parse::<u32>().is_ok())
-            {
+            let code = crs.strip_prefix("EPSG:").map(str::parse::<u32>);
+            if !matches!(code, Some(Ok(_))) {
                 return Err(format!(
                     "service.extra_crs: {crs:?} is not of the form \"EPSG:<code>\""
                 ));

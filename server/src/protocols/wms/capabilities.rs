@@ -193,9 +193,14 @@ impl Document<'_> {
         let has_address = s.address.is_some() || s.city.is_some();
         let anything = person
             || has_address
-            || [&s.contact_position, &s.contact_phone, &s.contact_fax, &s.contact_email]
-                .iter()
-                .any(|v| v.is_some());
+            || [
+                &s.contact_position,
+                &s.contact_phone,
+                &s.contact_fax,
+                &s.contact_email,
+            ]
+            .iter()
+            .any(|v| v.is_some());
         if !anything {
             return;
         }
@@ -372,7 +377,11 @@ impl Document<'_> {
             );
         }
         if let Some(url) = &meta.metadata_url {
-            let kind = if self.v130() { "ISO19115:2003" } else { "TC211" };
+            let kind = if self.v130() {
+                "ISO19115:2003"
+            } else {
+                "TC211"
+            };
             let _ = write!(
                 xml,
                 "<MetadataURL type=\"{kind}\"><Format>text/xml</Format>"
@@ -525,7 +534,14 @@ fn bounds(layer: &Layer) -> [f64; 4] {
 /// The box covering every box, the world when there are none.
 fn union(boxes: impl Iterator<Item = [f64; 4]>) -> [f64; 4] {
     boxes
-        .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
+        .reduce(|a, b| {
+            [
+                a[0].min(b[0]),
+                a[1].min(b[1]),
+                a[2].max(b[2]),
+                a[3].max(b[3]),
+            ]
+        })
         .unwrap_or(WORLD)
 }
 
@@ -579,7 +595,10 @@ mod tests {
     fn boxes_are_transformed_through_their_outline() {
         let (wgs84, mercator) = (Crs::from_epsg(4326).unwrap(), Crs::from_epsg(3857).unwrap());
         let world = transformed([-180.0, -90.0, 180.0, 90.0], &wgs84, &mercator).unwrap();
-        assert!((world[2] - 20_037_508.342_789_244).abs() < 1e-3, "{world:?}");
+        assert!(
+            (world[2] - 20_037_508.342_789_244).abs() < 1e-3,
+            "{world:?}"
+        );
         assert!((world[3] - 20_037_508.342_789_244).abs() < 1.0, "{world:?}");
         let lambert = Crs::from_epsg(2154).unwrap();
         let paris = transformed([2.2, 48.8, 2.5, 48.9], &wgs84, &lambert).unwrap();

@@ -199,7 +199,14 @@ mod tests {
         assert_eq!(n(Some("1.2.0")), Some(Version::V111));
         assert_eq!(n(Some("1.1.0")), Some(Version::V111));
         assert_eq!(n(Some("1.0.0")), Some(Version::V111));
-        for bad in ["1.3", "a.b.c", "1.3.0.0", "1..0", "-1.0.0", "99999999999.0.0"] {
+        for bad in [
+            "1.3",
+            "a.b.c",
+            "1.3.0.0",
+            "1..0",
+            "-1.0.0",
+            "99999999999.0.0",
+        ] {
             assert_eq!(n(Some(bad)), None, "{bad}");
         }
     }
