@@ -74,6 +74,7 @@ pub struct Settings {
 impl Settings {
     /// Settings from a config file, defaulted where it is silent.
     pub fn from_config(config: &ConfigFile) -> Self {
+        let service = &config.service;
         Settings {
             cache_control: config
                 .cache_control
@@ -98,16 +99,9 @@ impl Settings {
                     .render_timeout_ms
                     .unwrap_or(config::DEFAULT_RENDER_TIMEOUT_MS),
             ),
-            max_width: config
-                .service
-                .max_width
-                .unwrap_or(config::DEFAULT_WMS_MAX_SIZE),
-            max_height: config
-                .service
-                .max_height
-                .unwrap_or(config::DEFAULT_WMS_MAX_SIZE),
-            layer_limit: config
-                .service
+            max_width: service.max_width.unwrap_or(config::DEFAULT_WMS_MAX_SIZE),
+            max_height: service.max_height.unwrap_or(config::DEFAULT_WMS_MAX_SIZE),
+            layer_limit: service
                 .layer_limit
                 .unwrap_or(config::DEFAULT_WMS_LAYER_LIMIT),
             wms_groups: config.wms_groups.clone(),

@@ -329,13 +329,8 @@ impl Document<'_> {
 
     /// A `[[wms_groups]]` group: a named layer over its members.
     fn group(&self, xml: &mut String, group: &WmsGroup, members: &[&Layer], common: &[&str]) {
-        let _ = writeln!(
-            xml,
-            "<Layer queryable=\"1\">\n<Name>{}</Name>\n<Title>{}</Title>",
-            escape(&group.name),
-            escape(group.title.as_deref().unwrap_or(&group.name))
-        );
-        optional(xml, "Abstract", group.summary.as_deref());
+        let title = group.title.as_deref().unwrap_or(&group.name);
+        open_layer(xml, &group.name, title, group.summary.as_deref());
         self.extent(xml, union(members.iter().map(|l| bounds(l))), common);
         // No Style here: styles are inherited, and a child may not
         // redefine an inherited one's name (06-042 §7.2.4.6.5), so the
@@ -349,15 +344,8 @@ impl Document<'_> {
     /// One catalog layer (06-042 §7.2.4.6).
     fn layer(&self, xml: &mut String, layer: &Layer, common: &[&str]) {
         let meta = &layer.metadata;
-        // Rasters answer GetFeatureInfo with band values, vectors with
-        // features: every layer is queryable.
-        let _ = writeln!(
-            xml,
-            "<Layer queryable=\"1\">\n<Name>{}</Name>\n<Title>{}</Title>",
-            escape(&layer.id),
-            escape(meta.name.as_deref().unwrap_or(&layer.id))
-        );
-        optional(xml, "Abstract", meta.description.as_deref());
+        let title = meta.name.as_deref().unwrap_or(&layer.id);
+        open_layer(xml, &layer.id, title, meta.description.as_deref());
         keywords(xml, &layer_keywords(layer));
         let own = own_crs(layer);
         for crs in &own {
@@ -471,6 +459,19 @@ impl Document<'_> {
             let _ = writeln!(xml, "<ScaleHint min=\"0\" max=\"{diagonal}\"/>");
         }
     }
+}
+
+/// The start of a named layer, up to its abstract. Rasters answer
+/// GetFeatureInfo with band values, vectors with features, and a group
+/// with its members': every layer is queryable.
+fn open_layer(xml: &mut String, name: &str, title: &str, summary: Option<&str>) {
+    let _ = writeln!(
+        xml,
+        "<Layer queryable=\"1\">\n<Name>{}</Name>\n<Title>{}</Title>",
+        escape(name),
+        escape(title)
+    );
+    optional(xml, "Abstract", summary);
 }
 
 /// `<name>value</name>` when there is a value.
