@@ -82,6 +82,25 @@ impl Crs {
         self.proj.is_latlong()
     }
 
+    /// Whether the EPSG definition of this CRS lists northing (or latitude)
+    /// before easting (or longitude): what WMS 1.3.0 (OGC 06-042 §6.7.3.3),
+    /// WMTS and GML expect in their coordinates, where this crate always
+    /// puts easting first.
+    ///
+    /// Every geographic EPSG CRS is latitude first (EPSG:4326 included;
+    /// `CRS:84` is its longitude-first twin and is not an EPSG code). The
+    /// PROJ.4 strings `crs-definitions` gives carry no axis order, so
+    /// projected CRSs are looked up in [`NORTHING_FIRST`], a list of the
+    /// common northing-first ones (from the EPSG registry's axis
+    /// definitions); any other projected CRS is easting first, as nearly
+    /// all are.
+    pub fn northing_first(&self) -> bool {
+        self.is_geographic()
+            || NORTHING_FIRST
+                .iter()
+                .any(|range| range.contains(&self.epsg))
+    }
+
     /// The length along x of one turn around the world, for a CRS whose x
     /// wraps at the antimeridian and is centred on Greenwich: 360 for
     /// longitude and latitude, the equator's length for a cylindrical
@@ -145,6 +164,30 @@ fn epsg_of_name(name: &str) -> Result<u32> {
         ))),
     }
 }
+
+/// Whether WGS 84 `[west, south, east, north]` bounds lie within metropolitan
+/// France and its waters, the area of use of RGF93 / Lambert-93
+/// (EPSG:2154), widened to whole degrees.
+pub fn in_lambert93_area([w, s, e, n]: [f64; 4]) -> bool {
+    w > -10.0 && e < 11.0 && s > 41.0 && n < 52.0
+}
+
+/// Projected EPSG CRSs whose first axis is northing (EPSG registry):
+/// ETRS89 LCC and LAEA Europe, ETRS89 / TM zones (N-E), SWEREF99,
+/// ETRS-TM35FIN, RT90, KKJ, Poland CS92, Pulkovo and DHDN Gauss-Krüger
+/// zones, NZGD2000 / NZTM.
+const NORTHING_FIRST: &[std::ops::RangeInclusive<u32>] = &[
+    3034..=3035,
+    3038..=3051,
+    3006..=3018,
+    3067..=3067,
+    3021..=3021,
+    2391..=2394,
+    2176..=2180,
+    28402..=28432,
+    31466..=31469,
+    2193..=2193,
+];
 
 /// Transforms points from one CRS to another.
 pub struct Transform<'a> {
@@ -302,6 +345,17 @@ mod tests {
         );
         assert!(Crs::from_name("EPSG:999999").is_err());
         assert!(Crs::from_name("not a crs").is_err());
+    }
+
+    #[test]
+    fn geographic_and_listed_projected_crss_are_northing_first() {
+        let first = |epsg| Crs::from_epsg(epsg).unwrap().northing_first();
+        for epsg in [4326, 4258, 4171, 3035, 2193, 3006, 2180, 31467] {
+            assert!(first(epsg), "EPSG:{epsg}");
+        }
+        for epsg in [3857, 2154, 32631, 25832, 27700, 2056] {
+            assert!(!first(epsg), "EPSG:{epsg}");
+        }
     }
 
     #[test]

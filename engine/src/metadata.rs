@@ -20,6 +20,9 @@ pub struct TileSetMetadata {
     pub center: Option<[f64; 3]>,
     /// TileJSON `vector_layers`, as the archive stores them.
     pub vector_layers: Option<serde_json::Value>,
+    /// URL of an ISO 19115 / 19139 metadata record about the data (from
+    /// configuration only).
+    pub metadata_url: Option<String>,
 }
 
 impl TileSetMetadata {
@@ -36,6 +39,7 @@ impl TileSetMetadata {
             bounds: None,
             center: None,
             vector_layers: None,
+            metadata_url: None,
         }
     }
 

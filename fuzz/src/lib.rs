@@ -595,7 +595,8 @@ pub fn request(data: &[u8]) {
             builder = builder.header(name, value);
         }
     }
-    let Ok(req) = builder.body(()) else {
+    // The body is empty: a POST to /wms reads it as a form of no parameters.
+    let Ok(req) = builder.body(String::new()) else {
         return;
     };
     let (state, runtime) = server();

@@ -25,6 +25,16 @@ pub const DEFAULT_CACHE_CONTROL: &str = "public, max-age=3600";
 /// request gives its CPU slot back within a client's patience.
 pub const DEFAULT_RENDER_TIMEOUT_MS: u64 = 10_000;
 
+/// Widest and tallest WMS GetMap image unless configured, pixels:
+/// MapServer's `MAXSIZE` default, a 4096² RGBA buffer is 64 MiB, enough
+/// for a print at 300 dpi of an A4 page's width (3508 px).
+pub const DEFAULT_WMS_MAX_SIZE: u32 = 4096;
+
+/// Most layers (a group counts as one) one WMS GetMap may name unless
+/// configured: each is a render of its own, and 32 is far beyond what a
+/// client stacks into one map while keeping a request's work bounded.
+pub const DEFAULT_WMS_LAYER_LIMIT: u32 = 32;
+
 /// The configuration file, as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,6 +78,9 @@ pub struct ConfigFile {
     /// registered ones.
     #[serde(default)]
     pub tile_matrix_sets: Vec<PathBuf>,
+    /// WMS layer groups, nested under the root layer.
+    #[serde(default)]
+    pub wms_groups: Vec<WmsGroup>,
 }
 
 /// The answer to a missing vector tile inside the layer's zoom range.
@@ -82,7 +95,8 @@ pub enum EmptyVectorTiles {
 }
 
 /// The `[service]` table: what OGC capabilities say about the service
-/// (OWS Common 1.1 ServiceIdentification and ServiceProvider).
+/// (OWS Common 1.1 ServiceIdentification and ServiceProvider; WMS 1.3.0
+/// `Service`, OGC 06-042 §7.2.4.2) and the WMS limits they announce.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceMetadata {
@@ -93,9 +107,85 @@ pub struct ServiceMetadata {
     pub keywords: Vec<String>,
     pub fees: Option<String>,
     pub access_constraints: Option<String>,
+    /// The organization running the service (WMS `ContactOrganization`).
     pub provider_name: Option<String>,
     pub provider_site: Option<String>,
     pub contact_email: Option<String>,
+    /// The service's own web page (WMS `Service/OnlineResource`); default:
+    /// `provider_site`, else the server's base URL.
+    pub online_resource: Option<String>,
+    /// A person to contact (WMS `ContactPerson`).
+    pub contact_person: Option<String>,
+    /// That person's position (WMS `ContactPosition`).
+    pub contact_position: Option<String>,
+    /// Telephone (WMS `ContactVoiceTelephone`).
+    pub contact_phone: Option<String>,
+    /// Fax (WMS `ContactFacsimileTelephone`).
+    pub contact_fax: Option<String>,
+    /// Postal address (WMS `ContactAddress`): written when `address` or
+    /// `city` is set, the other fields empty where not given.
+    pub address_type: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub state_or_province: Option<String>,
+    pub post_code: Option<String>,
+    pub country: Option<String>,
+    /// Most layers one GetMap may name (WMS `LayerLimit`).
+    pub layer_limit: Option<u32>,
+    /// Widest GetMap image, pixels (WMS `MaxWidth`).
+    pub max_width: Option<u32>,
+    /// Tallest GetMap image, pixels (WMS `MaxHeight`).
+    pub max_height: Option<u32>,
+    /// CRSs offered by every WMS layer beyond the defaults, e.g.
+    /// `["EPSG:3035"]`.
+    #[serde(default)]
+    pub extra_crs: Vec<String>,
+    /// INSPIRE view service extended capabilities (WMS 1.3.0 only).
+    pub inspire: Option<InspireMetadata>,
+}
+
+/// The `[service.inspire]` table: INSPIRE Technical Guidance for View
+/// Services 3.11, scenario 1 (a link to the service's metadata record).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InspireMetadata {
+    /// URL of the service's ISO 19139 metadata record (e.g. a CSW
+    /// GetRecordById request).
+    pub metadata_url: String,
+    /// ISO 639-2/B code of the default language; default `"eng"`.
+    pub default_language: Option<String>,
+    /// Other languages the service supports.
+    #[serde(default)]
+    pub supported_languages: Vec<String>,
+    /// Language of this response; default: the default language.
+    pub response_language: Option<String>,
+}
+
+impl InspireMetadata {
+    /// The default language, `eng` unless configured.
+    pub fn default_language(&self) -> &str {
+        self.default_language.as_deref().unwrap_or("eng")
+    }
+
+    /// The language capabilities are written in.
+    pub fn response_language(&self) -> &str {
+        self.response_language
+            .as_deref()
+            .unwrap_or_else(|| self.default_language())
+    }
+}
+
+/// A `[[wms_groups]]` table: a named WMS layer grouping catalog layers,
+/// requestable by its name as GeoServer's layer groups are.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WmsGroup {
+    pub name: String,
+    pub title: Option<String>,
+    #[serde(rename = "abstract")]
+    pub summary: Option<String>,
+    /// Catalog layer ids, drawn in this order (first at the bottom).
+    pub layers: Vec<String>,
 }
 
 /// The answer to a rendered raster tile that is fully transparent.
@@ -172,7 +262,7 @@ impl ConfigFile {
             if !is_valid_id(id) {
                 return Err(format!(
                     "layer id {id:?} must be letters, digits, '-', '_' or '.', \
-                     and not a reserved name (catalog, health, tileMatrixSets, wmts)"
+                     and not a reserved name (catalog, health, tileMatrixSets, wmts, wms)"
                 ));
             }
             for z in [layer.minzoom, layer.maxzoom].into_iter().flatten() {
@@ -201,11 +291,65 @@ impl ConfigFile {
         if self.render_timeout_ms == Some(0) {
             return Err("render_timeout_ms must be at least 1".into());
         }
+        self.check_wms()?;
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(format!(
                     "public_url {url:?} must start with http:// or https://"
                 ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ConfigFile {
+    /// The WMS options: limits at least 1, groups with valid unique names
+    /// naming at least one layer, CRSs by EPSG code, ISO 639-2/B languages.
+    fn check_wms(&self) -> Result<(), String> {
+        let service = &self.service;
+        for (name, value) in [
+            ("layer_limit", service.layer_limit),
+            ("max_width", service.max_width),
+            ("max_height", service.max_height),
+        ] {
+            if value == Some(0) {
+                return Err(format!("service.{name} must be at least 1"));
+            }
+        }
+        for crs in &service.extra_crs {
+            let code = crs.strip_prefix("EPSG:").map(str::parse::<u32>);
+            if !matches!(code, Some(Ok(_))) {
+                return Err(format!(
+                    "service.extra_crs: {crs:?} is not of the form \"EPSG:<code>\""
+                ));
+            }
+        }
+        if let Some(inspire) = &service.inspire {
+            let languages = [inspire.default_language(), inspire.response_language()];
+            for lang in languages
+                .into_iter()
+                .chain(inspire.supported_languages.iter().map(String::as_str))
+            {
+                if !(lang.len() == 3 && lang.bytes().all(|b| b.is_ascii_lowercase())) {
+                    return Err(format!(
+                        "service.inspire: language {lang:?} is not an ISO 639-2/B code such as \"eng\""
+                    ));
+                }
+            }
+        }
+        for (i, group) in self.wms_groups.iter().enumerate() {
+            if !is_valid_id(&group.name) {
+                return Err(format!(
+                    "wms_groups: name {:?} must be letters, digits, '-', '_' or '.'",
+                    group.name
+                ));
+            }
+            if self.wms_groups[..i].iter().any(|g| g.name == group.name) {
+                return Err(format!("wms_groups: name {:?} is used twice", group.name));
+            }
+            if group.layers.is_empty() {
+                return Err(format!("wms_groups: group {:?} has no layers", group.name));
             }
         }
         Ok(())
@@ -265,6 +409,15 @@ mod tests {
         assert!(parse("jpeg_quality = 0")
             .unwrap_err()
             .contains("jpeg_quality"));
+        for bad in [
+            "[service]\nmax_width = 0",
+            "[service]\nextra_crs = [\"3035\"]",
+            "[service.inspire]\nmetadata_url = \"x\"\ndefault_language = \"en\"",
+            "[[wms_groups]]\nname = \"a b\"\nlayers = [\"x\"]",
+            "[[wms_groups]]\nname = \"g\"\nlayers = []",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
         let err = parse("cache_control = \"a\\nb\"").unwrap_err();
         assert!(err.contains("cache_control"), "{err}");
     }

@@ -60,11 +60,21 @@ pub struct Settings {
     pub tile_cache_bytes: usize,
     /// How long one render may run before it is abandoned (503).
     pub render_timeout: Duration,
+    /// Widest WMS GetMap image, pixels (`[service] max_width`).
+    pub max_width: u32,
+    /// Tallest WMS GetMap image, pixels (`[service] max_height`).
+    pub max_height: u32,
+    /// Most layers one WMS GetMap may name, a group counting as one
+    /// (`[service] layer_limit`).
+    pub layer_limit: u32,
+    /// WMS layer groups (`[[wms_groups]]`), in configuration order.
+    pub wms_groups: Vec<config::WmsGroup>,
 }
 
 impl Settings {
     /// Settings from a config file, defaulted where it is silent.
     pub fn from_config(config: &ConfigFile) -> Self {
+        let service = &config.service;
         Settings {
             cache_control: config
                 .cache_control
@@ -89,6 +99,12 @@ impl Settings {
                     .render_timeout_ms
                     .unwrap_or(config::DEFAULT_RENDER_TIMEOUT_MS),
             ),
+            max_width: service.max_width.unwrap_or(config::DEFAULT_WMS_MAX_SIZE),
+            max_height: service.max_height.unwrap_or(config::DEFAULT_WMS_MAX_SIZE),
+            layer_limit: service
+                .layer_limit
+                .unwrap_or(config::DEFAULT_WMS_LAYER_LIMIT),
+            wms_groups: config.wms_groups.clone(),
         }
     }
 }

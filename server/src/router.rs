@@ -1,11 +1,12 @@
 //! Routing: method and path to a protocol handler, plus what every reply
 //! shares (CORS, the per-request log line).
 //!
-//! Routes: `/health`, `/catalog`, `/tileMatrixSets[/{id}]`, `/wmts` (KVP)
+//! Routes: `/health`, `/catalog`, `/tileMatrixSets[/{id}]`, `/wms` (KVP
+//! over GET, or a POST form), `/wmts` (KVP)
 //! and `/wmts/1.0.0/...` (RESTful), `/{layer}`
 //! (TileJSON), `/{layer}/{z}/{x}/{y}[.ext]` (XYZ tiles) and
 //! `/{layer}/{tileMatrixSet}/{tileMatrix}/{col}/{row}[.ext]`. Layer ids never
-//! contain `/` and cannot be `catalog`, `health`, `tileMatrixSets` or `wmts`, so the
+//! contain `/` and cannot be `catalog`, `health`, `tileMatrixSets`, `wms` or `wmts`, so the
 //! routes cannot collide.
 
 use std::net::SocketAddr;
@@ -13,15 +14,23 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::Full;
+use hyper::body::Body;
 use hyper::header::{self, HeaderValue};
+use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
 
-use crate::protocols::{catalog, tile_matrix_sets, tilejson, wmts, xyz};
+use crate::protocols::{catalog, tile_matrix_sets, tilejson, wms, wmts, xyz};
 use crate::public_url::base_url;
 use crate::reply::Reply;
 use crate::AppState;
 
 const ALLOWED_METHODS: &str = "GET, HEAD, OPTIONS";
+
+/// `/wms` also takes its parameters as a POST form.
+const WMS_METHODS: &str = "GET, HEAD, POST, OPTIONS";
+
+/// The path of the WMS endpoint, the only one that accepts POST.
+const WMS_PATH: &str = "/wms";
 
 /// Answers one request. Archive reads are memory-map lookups done here
 /// (see `TileArchive`); CPU-heavy work goes through the state's `CpuPool`.
@@ -29,17 +38,26 @@ pub async fn handle<B>(
     state: &AppState,
     req: Request<B>,
     local: SocketAddr,
-) -> Response<Full<Bytes>> {
+) -> Response<Full<Bytes>>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let started = Instant::now();
-    let method = req.method().clone();
+    let (req, body) = req.into_parts();
+    let method = req.method.clone();
     let mut reply = match method {
-        Method::GET | Method::HEAD => route(state, &req, local).await,
+        Method::GET | Method::HEAD => route(state, &req, local, None).await,
         Method::OPTIONS => preflight(&req),
+        Method::POST if req.uri.path() == WMS_PATH => match wms::form(&req.headers, body).await {
+            Ok(form) => route(state, &req, local, Some(&form)).await,
+            Err(reply) => reply,
+        },
         _ => Reply::error(
             StatusCode::METHOD_NOT_ALLOWED,
             format!("method {method} is not supported"),
         )
-        .header(header::ALLOW, HeaderValue::from_static(ALLOWED_METHODS)),
+        .header(header::ALLOW, allowed_methods(&req)),
     };
     if state.settings.cors {
         reply.headers.insert(
@@ -49,7 +67,7 @@ pub async fn handle<B>(
     }
     tracing::debug!(
         method = %method,
-        path = req.uri().path(),
+        path = req.uri.path(),
         status = reply.status.as_u16(),
         bytes = reply.body.len(),
         micros = started.elapsed().as_micros() as u64,
@@ -58,30 +76,35 @@ pub async fn handle<B>(
     reply.into_response(method == Method::HEAD)
 }
 
-async fn route<B>(state: &AppState, req: &Request<B>, local: SocketAddr) -> Reply {
-    let path = req.uri().path();
+/// The methods a path accepts.
+fn allowed_methods(req: &Parts) -> HeaderValue {
+    HeaderValue::from_static(if req.uri.path() == WMS_PATH {
+        WMS_METHODS
+    } else {
+        ALLOWED_METHODS
+    })
+}
+
+/// The reply to a GET (or HEAD); `form` is the body of a POST to `/wms`,
+/// which replaces the query string.
+async fn route(state: &AppState, req: &Parts, local: SocketAddr, form: Option<&str>) -> Reply {
+    let path = req.uri.path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let base = || {
         base_url(
             state.settings.public_url.as_deref(),
-            req.uri(),
-            req.headers(),
+            &req.uri,
+            &req.headers,
             &local.to_string(),
         )
     };
+    let query = req.uri.query().unwrap_or("");
     match segments.as_slice() {
         ["health"] => Reply::new(StatusCode::OK, "text/plain", Bytes::from_static(b"OK")),
         ["catalog"] => catalog::reply(&state.catalog, &base()),
-        ["wmts"] => {
-            wmts::kvp(
-                state,
-                req.uri().query().unwrap_or(""),
-                req.headers(),
-                &base(),
-            )
-            .await
-        }
-        ["wmts", "1.0.0", rest @ ..] => wmts::rest(state, rest, req.headers(), &base()).await,
+        ["wms"] => wms::kvp(state, form.unwrap_or(query), &base()).await,
+        ["wmts"] => wmts::kvp(state, query, &req.headers, &base()).await,
+        ["wmts", "1.0.0", rest @ ..] => wmts::rest(state, rest, &req.headers, &base()).await,
         ["tileMatrixSets"] => {
             tile_matrix_sets::list(&state.tile_matrix_sets, &base(), &state.settings)
         }
@@ -93,11 +116,11 @@ async fn route<B>(state: &AppState, req: &Request<B>, local: SocketAddr) -> Repl
             None => unknown_layer(id),
         },
         [id, z, x, y] => match state.catalog.get(id) {
-            Some(layer) => xyz::reply(layer, xyz::XYZ_SET, (z, x, y), req.headers(), state).await,
+            Some(layer) => xyz::reply(layer, xyz::XYZ_SET, (z, x, y), &req.headers, state).await,
             None => unknown_layer(id),
         },
         [id, tms, matrix, col, row] => match state.catalog.get(id) {
-            Some(layer) => xyz::reply(layer, tms, (matrix, col, row), req.headers(), state).await,
+            Some(layer) => xyz::reply(layer, tms, (matrix, col, row), &req.headers, state).await,
             None => unknown_layer(id),
         },
         _ => Reply::error(
@@ -115,18 +138,15 @@ fn unknown_layer(id: &str) -> Reply {
 }
 
 /// A CORS preflight (Fetch standard, "CORS-preflight request").
-fn preflight<B>(req: &Request<B>) -> Reply {
+fn preflight(req: &Parts) -> Reply {
     let requested = req
-        .headers()
+        .headers
         .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
         .cloned()
         .unwrap_or(HeaderValue::from_static("*"));
     Reply::empty(StatusCode::NO_CONTENT)
-        .header(header::ALLOW, HeaderValue::from_static(ALLOWED_METHODS))
-        .header(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static(ALLOWED_METHODS),
-        )
+        .header(header::ALLOW, allowed_methods(req))
+        .header(header::ACCESS_CONTROL_ALLOW_METHODS, allowed_methods(req))
         .header(header::ACCESS_CONTROL_ALLOW_HEADERS, requested)
         .header(
             header::ACCESS_CONTROL_MAX_AGE,
@@ -192,6 +212,9 @@ mod tests {
             "é",
             "a.b.c",
             "0x10",
+            "wms",
+            "wms?request=GetCapabilities",
+            "wms?SERVICE=WMS&REQUEST=GetMap",
         ];
         let accept = [
             "gzip",
@@ -227,7 +250,8 @@ mod tests {
                     "forwarded",
                     rng.pick(&["proto=https;host=a.b", "host=\"", ";;", "for=x"]),
                 )
-                .body(())
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(String::from("REQUEST=GetCapabilities&VERSION=1.1.1"))
                 .unwrap();
             let response = handle(&state, req, local).await;
             let status = response.status().as_u16();

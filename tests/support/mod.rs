@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, Full};
 use hyper::{HeaderMap, Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -87,6 +87,27 @@ impl TestServer {
     }
 
     pub async fn request(&self, method: Method, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send(method, path, headers, Bytes::new()).await
+    }
+
+    /// A POST of `body` with its media type.
+    pub async fn post(&self, path: &str, content_type: &str, body: impl Into<Bytes>) -> Reply {
+        self.send(
+            Method::POST,
+            path,
+            &[("content-type", content_type)],
+            body.into(),
+        )
+        .await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Reply {
         let stream = TcpStream::connect(self.addr).await.unwrap();
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
@@ -99,10 +120,13 @@ impl TestServer {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let response = sender
-            .send_request(req.body(Empty::<Bytes>::new()).unwrap())
-            .await
-            .unwrap();
+        let response = if body.is_empty() {
+            sender.send_request(req.body(Empty::<Bytes>::new().boxed()).unwrap())
+        } else {
+            sender.send_request(req.body(Full::new(body).boxed()).unwrap())
+        }
+        .await
+        .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.into_body().collect().await.unwrap().to_bytes();

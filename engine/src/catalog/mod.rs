@@ -54,6 +54,9 @@ pub struct LayerSpec {
     pub extent: Option<u32>,
     pub buffer: Option<u32>,
     pub simplify: Option<f64>,
+    /// URL of the layer's ISO 19115 / 19139 metadata record (WMS
+    /// capabilities `MetadataURL`).
+    pub metadata_url: Option<String>,
 }
 
 /// Which table to serve and how: its attributes (all by default), a filter
@@ -115,7 +118,14 @@ pub struct Catalog {
 }
 
 /// Ids that would shadow a route of the server.
-pub const RESERVED_IDS: &[&str] = &["catalog", "health", "tileMatrixSets", "wmts", "favicon.ico"];
+pub const RESERVED_IDS: &[&str] = &[
+    "catalog",
+    "health",
+    "tileMatrixSets",
+    "wmts",
+    "wms",
+    "favicon.ico",
+];
 
 /// Deepest folder level searched by discovery.
 const MAX_DISCOVERY_DEPTH: usize = 8;
@@ -270,6 +280,9 @@ fn apply_overrides(mut meta: TileSetMetadata, spec: &LayerSpec) -> Result<TileSe
     }
     if spec.attribution.is_some() {
         meta.attribution = spec.attribution.clone();
+    }
+    if spec.metadata_url.is_some() {
+        meta.metadata_url = spec.metadata_url.clone();
     }
     meta.minzoom = spec.minzoom.unwrap_or(meta.minzoom);
     meta.maxzoom = spec.maxzoom.unwrap_or(meta.maxzoom);

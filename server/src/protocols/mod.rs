@@ -5,5 +5,6 @@ pub mod catalog;
 mod ows;
 pub mod tile_matrix_sets;
 pub mod tilejson;
+pub mod wms;
 pub mod wmts;
 pub mod xyz;

@@ -12,7 +12,7 @@ use std::fmt::Write;
 use hyper::header::HeaderMap;
 use hyper::StatusCode;
 use tuilerie_engine::catalog::LayerSource;
-use tuilerie_engine::crs::{Crs, Transform};
+use tuilerie_engine::crs::{in_lambert93_area, Crs, Transform};
 use tuilerie_engine::tms::{CornerOfOrigin, TileMatrixSet};
 use tuilerie_engine::{Layer, TileFormat};
 
@@ -208,9 +208,7 @@ fn offered_sets<'a>(state: &'a AppState, layer: &Layer) -> Vec<(&'a TileMatrixSe
         if (32601..=32660).contains(&epsg) {
             ids.push(format!("UTM{:02}WGS84Quad", epsg - 32600));
         }
-        let in_france = meta
-            .bounds
-            .is_some_and(|[w, s, e, n]| w > -10.0 && e < 11.0 && s > 41.0 && n < 52.0);
+        let in_france = meta.bounds.is_some_and(in_lambert93_area);
         if epsg == 2154 || in_france {
             ids.push("LAMB93".into());
         }
