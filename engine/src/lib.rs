@@ -12,6 +12,7 @@ pub mod error;
 pub mod feature;
 pub mod metadata;
 pub mod mvt;
+pub mod point_query;
 pub mod raster;
 pub mod raster_style;
 mod rounding;

@@ -1,11 +1,13 @@
 //! Data sources, one folder per format. A format implements the traits it
 //! can give: [`TileArchive`] for pre-encoded tiles (PMTiles, MBTiles),
 //! [`RasterSource`] for pixels by block (GeoTIFF, GeoPackage tile
-//! pyramids). Adding a format means one module here and one arm in
-//! [`open_archive`].
+//! pyramids, raster archives through [`archive_raster`]). Adding a format
+//! means one module here and one arm in [`open_archive`].
 
+pub mod archive_raster;
 pub mod cog;
 pub mod gpkg;
+mod image_block;
 pub mod mbtiles;
 pub mod pmtiles;
 mod sqlite;
