@@ -37,7 +37,7 @@ fn values_at_points_are_gdallocationinfos_in_the_native_crs_and_in_wgs84() {
         let layer = open(name, &ctx);
         let native = Crs::from_epsg(file["epsg"].as_u64().unwrap() as u32).unwrap();
         // JPEG blocks decode a few levels apart from libjpeg-turbo.
-        let tolerance = if name.ends_with("cog_rgb.tif") {
+        let tolerance: f64 = if name.ends_with("cog_rgb.tif") {
             4.0
         } else {
             0.0
