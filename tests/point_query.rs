@@ -82,12 +82,7 @@ fn values_at_points_are_gdallocationinfos_in_the_native_crs_and_in_wgs84() {
 #[test]
 fn a_point_a_turn_away_from_a_0_to_360_grid_reads_the_same_pixel() {
     let ctx = SourceContext::new(1 << 20);
-    let layer = RasterLayer::open(
-        &sample("cog/global_0_360.tif"),
-        Arc::clone(&ctx),
-        &StyleSpec::default(),
-    )
-    .unwrap();
+    let layer = open("cog/global_0_360.tif", &ctx);
     let wgs84 = Crs::from_epsg(4326).unwrap();
     // Pixels of 1° from 0°: red = column / 2, green = row, blue = 200.
     let east = layer.values_at(&wgs84, 350.5, 10.5).unwrap();
