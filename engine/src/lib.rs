@@ -15,6 +15,7 @@ pub mod feature_info;
 pub mod map;
 pub mod metadata;
 pub mod mvt;
+pub mod point_query;
 pub mod raster;
 pub mod raster_style;
 pub mod render;

@@ -1,13 +1,15 @@
 //! Data sources, one folder per format. A format implements the traits it
 //! can give: [`TileArchive`] for pre-encoded tiles (PMTiles, MBTiles),
 //! [`RasterSource`] for pixels by block (GeoTIFF, GeoPackage tile
-//! pyramids), [`FeatureSource`] for features in a box (GeoPackage feature
-//! tables). Sources never build layers: the catalog does
-//! (`catalog/open.rs`). Adding a format means one module here and one arm
-//! there.
+//! pyramids, raster archives through [`archive_raster`]), [`FeatureSource`]
+//! for features in a box (GeoPackage feature tables). Sources never build
+//! layers: the catalog does (`catalog/open.rs`). Adding a format means one
+//! module here and one arm there.
 
+pub mod archive_raster;
 pub mod cog;
 pub mod gpkg;
+mod image_block;
 pub mod mbtiles;
 pub mod pmtiles;
 mod sqlite;

@@ -127,6 +127,27 @@ pub struct Block {
     pub data: Vec<u8>,
 }
 
+impl Block {
+    /// Sample `index` (pixel × bands + band) as f64, which holds every
+    /// sample type exactly. Panics past the block's data: callers index
+    /// within `rows × width × bands`.
+    #[inline]
+    pub fn value(&self, index: usize) -> f64 {
+        let size = self.sample_type.size();
+        let b = &self.data[index * size..(index + 1) * size];
+        match self.sample_type {
+            SampleType::U8 => f64::from(b[0]),
+            SampleType::I8 => f64::from(b[0] as i8),
+            SampleType::U16 => f64::from(u16::from_ne_bytes([b[0], b[1]])),
+            SampleType::I16 => f64::from(i16::from_ne_bytes([b[0], b[1]])),
+            SampleType::U32 => f64::from(u32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
+            SampleType::I32 => f64::from(i32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
+            SampleType::F32 => f64::from(f32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
+            SampleType::F64 => f64::from_ne_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        }
+    }
+}
+
 impl Weighed for Block {
     fn weight(&self) -> usize {
         std::mem::size_of::<Self>() + self.data.len()

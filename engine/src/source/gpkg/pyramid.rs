@@ -6,7 +6,6 @@
 //! Where the requested grid is the pyramid's, the layer sends the stored
 //! tile ([`RasterSource::stored_block`]); the warp is for the rest.
 
-use std::io::Cursor;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -14,8 +13,8 @@ use bytes::Bytes;
 use super::{GeoPackage, GpkgTileMatrix, TilePyramid};
 use crate::error::{Error, Result};
 use crate::source::cog::{Block, GeoTransform, SampleType};
+use crate::source::image_block::rgba_block;
 use crate::source::{block_cache_serial, LevelShape, RasterSource, SourceContext};
-use crate::tile::TileFormat;
 
 /// A tile pyramid and the matrices the warp can use.
 pub struct PyramidSource {
@@ -132,24 +131,16 @@ impl RasterSource for PyramidSource {
         })?;
         let key = (self.serial, level as u16, col, row);
         self.ctx.cog_blocks.get_or_insert_with(key, || {
-            let (w, h) = (m.tile_width as usize, m.tile_height as usize);
-            let data = match self.gpkg.read_tile(&self.pyramid, m.zoom, col, row)? {
-                Some(bytes) => decode_rgba(&bytes, w, h).map_err(|detail| Error::Corrupt {
+            let stored = self.gpkg.read_tile(&self.pyramid, m.zoom, col, row)?;
+            rgba_block(stored.as_deref(), m.tile_width, m.tile_height).map_err(|detail| {
+                Error::Corrupt {
                     path: self.gpkg.path().to_owned(),
                     format: "GeoPackage",
                     detail: format!(
                         "tile table {:?}, tile {}/{col}/{row}: {detail}",
                         self.pyramid.table, m.zoom
                     ),
-                })?,
-                None => vec![0; w * h * 4],
-            };
-            Ok(Block {
-                width: w,
-                rows: h,
-                bands: 4,
-                sample_type: SampleType::U8,
-                data,
+                }
             })
         })
     }
@@ -165,76 +156,4 @@ impl RasterSource for PyramidSource {
             None => Ok(None),
         }
     }
-}
-
-/// A PNG, JPEG or WebP tile of `width × height` pixels as RGBA8; another
-/// size is an error (and is found before the pixels are allocated).
-fn decode_rgba(bytes: &[u8], width: usize, height: usize) -> Result<Vec<u8>, String> {
-    let size_error = |w: usize, h: usize| format!("{w}×{h} pixels, not {width}×{height}");
-    match TileFormat::sniff(bytes) {
-        TileFormat::Png => {
-            let mut decoder = png::Decoder::new(Cursor::new(bytes));
-            decoder.set_transformations(png::Transformations::normalize_to_color8());
-            let mut reader = decoder.read_info().map_err(|e| format!("PNG: {e}"))?;
-            let (w, h) = (reader.info().width as usize, reader.info().height as usize);
-            if (w, h) != (width, height) {
-                return Err(size_error(w, h));
-            }
-            let mut buf = vec![0; reader.output_buffer_size().ok_or("PNG: too large")?];
-            let frame = reader
-                .next_frame(&mut buf)
-                .map_err(|e| format!("PNG: {e}"))?;
-            let pixels = &buf[..frame.buffer_size()];
-            Ok(match frame.color_type {
-                png::ColorType::Rgba => pixels.to_vec(),
-                png::ColorType::Rgb => expand(pixels, 3, |p| [p[0], p[1], p[2], 255]),
-                png::ColorType::GrayscaleAlpha => expand(pixels, 2, |p| [p[0], p[0], p[0], p[1]]),
-                png::ColorType::Grayscale => expand(pixels, 1, |p| [p[0], p[0], p[0], 255]),
-                png::ColorType::Indexed => return Err("PNG: palette left unexpanded".into()),
-            })
-        }
-        TileFormat::Jpeg => {
-            use zune_core::colorspace::ColorSpace;
-            let options = zune_core::options::DecoderOptions::default()
-                .set_max_width(width)
-                .set_max_height(height)
-                .jpeg_set_out_colorspace(ColorSpace::RGB);
-            let mut decoder = zune_jpeg::JpegDecoder::new_with_options(
-                zune_core::bytestream::ZCursor::new(bytes),
-                options,
-            );
-            let pixels = decoder.decode().map_err(|e| format!("JPEG: {e:?}"))?;
-            match decoder.dimensions() {
-                Some((w, h)) if (w, h) == (width, height) => {
-                    Ok(expand(&pixels, 3, |p| [p[0], p[1], p[2], 255]))
-                }
-                Some((w, h)) => Err(size_error(w, h)),
-                None => Err("JPEG: no dimensions".into()),
-            }
-        }
-        TileFormat::Webp => {
-            let mut decoder = image_webp::WebPDecoder::new(Cursor::new(bytes))
-                .map_err(|e| format!("WebP: {e}"))?;
-            let (w, h) = decoder.dimensions();
-            if (w as usize, h as usize) != (width, height) {
-                return Err(size_error(w as usize, h as usize));
-            }
-            let channels = if decoder.has_alpha() { 4 } else { 3 };
-            let mut pixels = vec![0u8; width * height * channels];
-            decoder
-                .read_image(&mut pixels)
-                .map_err(|e| format!("WebP: {e}"))?;
-            Ok(if channels == 4 {
-                pixels
-            } else {
-                expand(&pixels, 3, |p| [p[0], p[1], p[2], 255])
-            })
-        }
-        other => Err(format!("a {other:?} tile is not an image")),
-    }
-}
-
-/// Pixels of `n` bytes each turned into RGBA by `f`.
-fn expand(pixels: &[u8], n: usize, f: impl Fn(&[u8]) -> [u8; 4]) -> Vec<u8> {
-    pixels.chunks_exact(n).flat_map(f).collect()
 }
