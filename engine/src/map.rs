@@ -13,7 +13,10 @@
 //! composited in order as they finish; so a request's memory is bounded by
 //! its size (which the protocols bound) whatever its number of layers.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
+use geo_types::Geometry;
 use rayon::prelude::*;
 
 use crate::bbox::Bbox;
@@ -21,8 +24,18 @@ use crate::catalog::{Layer, LayerSource};
 use crate::deadline::Deadline;
 use crate::encode::encode;
 use crate::error::{Error, Result};
+use crate::feature::visit_coords;
+use crate::render::composite::{flatten, over};
+use crate::render::plain::{draw, PlainStyle};
+use crate::render::Canvas;
+use crate::source::FeatureQuery;
 use crate::tile::TileFormat;
+use crate::vector::{VectorLayer, MAX_FEATURES_PER_TILE};
 use crate::warp::{Request, Resampling, Rgba};
+
+/// Pixels around the map whose features are drawn too: wider than the
+/// default style's strokes and point radius.
+const DRAW_MARGIN: f32 = 8.0;
 
 /// Memory a map may hold in layer images being rendered at once.
 pub const MAP_MEMORY_BUDGET: usize = 512 << 20;
@@ -53,6 +66,9 @@ pub struct MapRequest {
     pub resampling: Option<Resampling>,
     /// The zoom of a vector tile (its tile matrix's rank in the set).
     pub zoom: u8,
+    /// Device pixels per standard 0.28 mm pixel (a WMS DPI over
+    /// [`crate::render::OGC_DPI`]): strokes and symbols scale by it.
+    pub scale: f32,
     pub deadline: Deadline,
 }
 
@@ -115,24 +131,80 @@ pub fn image(layers: &[&Layer], request: &MapRequest) -> Result<Rgba> {
 
 /// One layer's image.
 fn layer_image(layer: &Layer, request: &MapRequest) -> Result<Rgba> {
-    match &layer.source {
-        LayerSource::Raster(raster) => {
-            if !raster.intersects(&request.bbox) {
-                return Ok(blank(request));
-            }
-            raster.render(&Request {
-                bbox: &request.bbox,
-                width: request.width as usize,
-                height: request.height as usize,
-                resampling: request.resampling.unwrap_or(raster.resampling),
-                deadline: request.deadline,
-            })
+    if let Some(raster) = layer.source.raster() {
+        if !raster.intersects(&request.bbox) {
+            return Ok(blank(request));
         }
-        LayerSource::Features(_) | LayerSource::Tiles(_) => Err(Error::Unsupported {
+        return raster.render(&Request {
+            bbox: &request.bbox,
+            width: request.width as usize,
+            height: request.height as usize,
+            resampling: request.resampling.unwrap_or(raster.resampling),
+            deadline: request.deadline,
+        });
+    }
+    match &layer.source {
+        LayerSource::Features(vector) => draw_features(vector, request),
+        _ => Err(Error::Unsupported {
             path: layer.path.clone(),
-            detail: format!("layer {:?} cannot be drawn into a map yet", layer.id),
+            detail: format!(
+                "layer {:?} holds vector tiles, which maps cannot draw yet",
+                layer.id
+            ),
         }),
     }
+}
+
+/// A feature layer drawn in the plain default style (until styles come):
+/// the features meeting the map grown by [`DRAW_MARGIN`] pixels (a stroke
+/// or point just outside still shows its edge), curves within half a
+/// pixel, moved into pixel coordinates and drawn.
+fn draw_features(vector: &VectorLayer, request: &MapRequest) -> Result<Rgba> {
+    let bbox = &request.bbox;
+    let [x0, y0, x1, y1] = bbox.coords();
+    let (res_x, res_y) = (
+        bbox.width() / f64::from(request.width),
+        bbox.height() / f64::from(request.height),
+    );
+    let margin = f64::from(DRAW_MARGIN * request.scale);
+    let grown = Bbox::new(
+        Arc::clone(bbox.shared_crs()),
+        [
+            x0 - margin * res_x,
+            y0 - margin * res_y,
+            x1 + margin * res_x,
+            y1 + margin * res_y,
+        ],
+    )?;
+    let query = FeatureQuery {
+        bbox: &grown,
+        tolerance: 0.5 * res_x.min(res_y),
+        max: MAX_FEATURES_PER_TILE,
+        deadline: request.deadline,
+    };
+    let style = PlainStyle::default();
+    let mut canvas = Canvas::new(
+        request.width as usize,
+        request.height as usize,
+        request.scale,
+    )?;
+    for table in vector.tables() {
+        let mut geometries = Vec::new();
+        table.source.features(&query, &mut |feature| {
+            let mut geometry = std::mem::replace(
+                &mut feature.geometry,
+                Geometry::GeometryCollection(Default::default()),
+            );
+            visit_coords(&mut geometry, &mut |c| {
+                c.x = (c.x - x0) / res_x;
+                c.y = (y1 - c.y) / res_y;
+            });
+            geometries.push(geometry);
+        })?;
+        request.deadline.check("drawing features")?;
+        draw(&mut canvas, &geometries, &style);
+    }
+    Ok(canvas.into_rgba())
 }
 
 /// A transparent image of the request's size.
@@ -178,30 +250,4 @@ fn vector_tile(layers: &[&Layer], request: &MapRequest) -> Result<Map> {
         empty: tile.is_empty(),
         bytes: tile.into(),
     })
-}
-
-// Placeholders until render/composite.rs lands (same signatures).
-fn over(dst: &mut Rgba, src: &Rgba) {
-    for (d, s) in dst.data.chunks_exact_mut(4).zip(src.data.chunks_exact(4)) {
-        let a = u32::from(s[3]);
-        if a == 255 {
-            d.copy_from_slice(s);
-        } else if a > 0 {
-            let da = u32::from(d[3]) * (255 - a) / 255;
-            let out = a + da;
-            for c in 0..3 {
-                d[c] = ((u32::from(s[c]) * a + u32::from(d[c]) * da) / out) as u8;
-            }
-            d[3] = out as u8;
-        }
-    }
-}
-
-fn flatten(image: &mut Rgba, background: [u8; 3]) {
-    let mut under = image.clone();
-    for p in under.data.chunks_exact_mut(4) {
-        p.copy_from_slice(&[background[0], background[1], background[2], 255]);
-    }
-    over(&mut under, image);
-    *image = under;
 }

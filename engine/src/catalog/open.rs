@@ -9,23 +9,35 @@ use crate::error::Result;
 use crate::metadata::TileSetMetadata;
 use crate::raster::RasterLayer;
 use crate::raster_style::StyleSpec;
+use crate::source::archive_raster::ArchiveRaster;
 use crate::source::{extension, open_archive, SourceContext, TileArchive};
+use crate::tile::TileFormat;
 use crate::vector::VectorLayer;
 
 /// What a layer serves from: stored tiles, a raster rendered per request,
 /// or features cut into vector tiles per request.
 #[derive(Clone)]
 pub enum LayerSource {
-    Tiles(Arc<dyn TileArchive>),
+    /// Stored tiles, and for an archive of images its raster view, which
+    /// maps in other grids and CRSs are drawn from.
+    Tiles(Arc<dyn TileArchive>, Option<Arc<RasterLayer>>),
     Raster(Arc<RasterLayer>),
     Features(Arc<VectorLayer>),
 }
 
 impl LayerSource {
+    /// The raster maps draw this layer from, when it is one.
+    pub fn raster(&self) -> Option<&Arc<RasterLayer>> {
+        match self {
+            LayerSource::Raster(raster) | LayerSource::Tiles(_, Some(raster)) => Some(raster),
+            _ => None,
+        }
+    }
+
     /// The source's own metadata.
     pub fn metadata(&self) -> &TileSetMetadata {
         match self {
-            LayerSource::Tiles(archive) => archive.metadata(),
+            LayerSource::Tiles(archive, _) => archive.metadata(),
             LayerSource::Raster(raster) => raster.metadata(),
             LayerSource::Features(vector) => vector.metadata(),
         }
@@ -51,6 +63,37 @@ pub(super) fn open_file(
             Arc::clone(ctx),
             style,
         )?))),
-        _ => open_archive(path, ctx).map(LayerSource::Tiles),
+        _ => {
+            let archive = open_archive(path, ctx)?;
+            let raster = raster_view(&archive, path, style, ctx);
+            Ok(LayerSource::Tiles(archive, raster))
+        }
+    }
+}
+
+/// The raster view of an archive of images; `None` for vector tiles, and
+/// (logged) where the archive's tiles cannot be read as a raster: its
+/// stored tiles are still served.
+fn raster_view(
+    archive: &Arc<dyn TileArchive>,
+    path: &Path,
+    style: &StyleSpec,
+    ctx: &Arc<SourceContext>,
+) -> Option<Arc<RasterLayer>> {
+    if !matches!(
+        archive.metadata().format,
+        TileFormat::Png | TileFormat::Jpeg | TileFormat::Webp
+    ) {
+        return None;
+    }
+    let view = ArchiveRaster::new(Arc::clone(archive), Arc::clone(ctx))
+        .and_then(|source| RasterLayer::new(Arc::new(source.with_path(path)), path, style));
+    match view {
+        Ok(layer) => Some(Arc::new(layer)),
+        Err(error) => {
+            tracing::warn!(path = %path.display(), %error,
+                "stored tiles served, but maps cannot draw this archive");
+            None
+        }
     }
 }

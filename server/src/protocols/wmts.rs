@@ -232,7 +232,7 @@ fn offered_sets<'a>(state: &'a AppState, layer: &Layer) -> Vec<(&'a TileMatrixSe
         .filter_map(|id| sets.get(id))
         .map(|tms| {
             let zooms = match layer.source {
-                LayerSource::Tiles(_) | LayerSource::Features(_) => {
+                LayerSource::Tiles(..) | LayerSource::Features(_) => {
                     Some(meta.minzoom..=meta.maxzoom)
                 }
                 LayerSource::Raster(_) => None,
@@ -343,7 +343,7 @@ fn crs_urn(uri: &str) -> String {
 /// The formats a layer answers GetTile in.
 fn formats(layer: &Layer) -> Vec<TileFormat> {
     match layer.source {
-        LayerSource::Tiles(_) | LayerSource::Features(_) => vec![layer.metadata.format],
+        LayerSource::Tiles(..) | LayerSource::Features(_) => vec![layer.metadata.format],
         LayerSource::Raster(_) => vec![TileFormat::Png, TileFormat::Jpeg, TileFormat::Webp],
     }
 }

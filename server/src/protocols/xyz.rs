@@ -54,7 +54,7 @@ pub async fn reply(
     let format = address.format;
     let meta = &layer.metadata;
     let tile = match &layer.source {
-        LayerSource::Tiles(archive) => {
+        LayerSource::Tiles(archive, _) => {
             let coord = match archive_coord(layer, tms, &address) {
                 Ok(coord) => coord,
                 Err((kind, message)) => return Reply::failed(kind, message),
@@ -336,6 +336,7 @@ fn map_request(
         jpeg_quality: state.settings.jpeg_quality,
         resampling: None,
         zoom,
+        scale: 1.0,
         deadline: Deadline::after(state.settings.render_timeout),
     }
 }

@@ -12,7 +12,7 @@ use rustc_hash::FxHashSet;
 use super::{FeatureTable, GeoPackage, Selection, Stroke};
 use crate::crs::{Crs, Transform};
 use crate::error::{Error, Result};
-use crate::feature::{Feature, Field};
+use crate::feature::{visit_coords, Feature, Field};
 use crate::source::{FeatureQuery, FeatureSource};
 
 /// One feature table of a GeoPackage, ready to query.
@@ -170,38 +170,4 @@ fn reproject(geometry: &mut Geometry<f64>, transform: &Transform) {
             *c = Coord { x, y };
         }
     });
-}
-
-/// Calls `f` on every coordinate of `geometry`, in a fixed order.
-fn visit_coords(geometry: &mut Geometry<f64>, f: &mut dyn FnMut(&mut Coord<f64>)) {
-    let line = |l: &mut geo_types::LineString<f64>, f: &mut dyn FnMut(&mut Coord<f64>)| {
-        l.0.iter_mut().for_each(&mut *f);
-    };
-    let polygon = |p: &mut geo_types::Polygon<f64>, f: &mut dyn FnMut(&mut Coord<f64>)| {
-        p.exterior_mut(|e| line(e, f));
-        p.interiors_mut(|rings| rings.iter_mut().for_each(|r| line(r, f)));
-    };
-    match geometry {
-        Geometry::Point(p) => f(&mut p.0),
-        Geometry::Line(l) => {
-            f(&mut l.start);
-            f(&mut l.end);
-        }
-        Geometry::LineString(l) => line(l, f),
-        Geometry::Polygon(p) => polygon(p, f),
-        Geometry::MultiPoint(m) => m.0.iter_mut().for_each(|p| f(&mut p.0)),
-        Geometry::MultiLineString(m) => m.0.iter_mut().for_each(|l| line(l, f)),
-        Geometry::MultiPolygon(m) => m.0.iter_mut().for_each(|p| polygon(p, f)),
-        Geometry::GeometryCollection(c) => c.0.iter_mut().for_each(|g| visit_coords(g, f)),
-        Geometry::Rect(r) => {
-            let mut p = r.to_polygon();
-            polygon(&mut p, f);
-            *geometry = Geometry::Polygon(p);
-        }
-        Geometry::Triangle(t) => {
-            let mut p = t.to_polygon();
-            polygon(&mut p, f);
-            *geometry = Geometry::Polygon(p);
-        }
-    }
 }
