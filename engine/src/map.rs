@@ -50,12 +50,15 @@ pub const BYTES_PER_PIXEL_PER_LAYER: usize = 20;
 pub const MAX_MAP_PIXELS: usize = 8192 * 8192;
 
 /// A map to render.
+#[derive(Clone)]
 pub struct MapRequest {
     pub bbox: Bbox,
     pub width: u32,
     pub height: u32,
     /// PNG, JPEG or WebP; MVT for a feature layer's vector tile.
     pub format: TileFormat,
+    /// A PNG of at most 256 colours (WMS `image/png; mode=8bit`).
+    pub palette: bool,
     /// Whether pixels without data stay transparent (PNG, WebP); when not,
     /// the map is drawn over `background`. JPEG is always opaque.
     pub transparent: bool,
@@ -81,6 +84,12 @@ pub struct Map {
 
 /// Renders `layers`, bottom first, as `request` asks.
 pub fn render(layers: &[&Layer], request: &MapRequest) -> Result<Map> {
+    let (width, height) = (request.width as usize, request.height as usize);
+    if width == 0 || height == 0 || width * height > MAX_MAP_PIXELS {
+        return Err(Error::invalid(format!(
+            "a map of {width} × {height} pixels: sizes run from 1 to {MAX_MAP_PIXELS} pixels"
+        )));
+    }
     if request.format == TileFormat::Mvt {
         return vector_tile(layers, request);
     }
@@ -90,27 +99,27 @@ pub fn render(layers: &[&Layer], request: &MapRequest) -> Result<Map> {
             empty: false,
         });
     }
-    let mut image = image(layers, request)?;
+    let image = image(layers, request)?;
     let empty = image.is_empty();
+    Ok(Map {
+        bytes: encode_map(image, request)?,
+        empty,
+    })
+}
+
+/// `image` encoded as `request` asks: over its background unless
+/// transparent (JPEG never is), in its format.
+pub fn encode_map(mut image: Rgba, request: &MapRequest) -> Result<Bytes> {
     if !request.transparent || request.format == TileFormat::Jpeg {
         flatten(&mut image, request.background);
     }
-    let bytes = encode(&image, request.format, request.jpeg_quality)?;
-    Ok(Map {
-        bytes: bytes.into(),
-        empty,
-    })
+    Ok(encode(&image, request.format, request.jpeg_quality)?.into())
 }
 
 /// The layers drawn and composited into one straight-alpha image.
 pub fn image(layers: &[&Layer], request: &MapRequest) -> Result<Rgba> {
     let (width, height) = (request.width as usize, request.height as usize);
     let pixels = width * height;
-    if width == 0 || height == 0 || pixels > MAX_MAP_PIXELS {
-        return Err(Error::invalid(format!(
-            "a map of {width} × {height} pixels: sizes run from 1 to {MAX_MAP_PIXELS} pixels"
-        )));
-    }
     let at_once = (MAP_MEMORY_BUDGET / (pixels * BYTES_PER_PIXEL_PER_LAYER)).max(1);
     let mut map = Rgba {
         width,
@@ -208,7 +217,7 @@ fn draw_features(vector: &VectorLayer, request: &MapRequest) -> Result<Rgba> {
 }
 
 /// A transparent image of the request's size.
-fn blank(request: &MapRequest) -> Rgba {
+pub fn blank(request: &MapRequest) -> Rgba {
     let (width, height) = (request.width as usize, request.height as usize);
     Rgba {
         width,

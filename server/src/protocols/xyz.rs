@@ -331,6 +331,7 @@ fn map_request(
         width: matrix.tile_width,
         height: matrix.tile_height,
         format,
+        palette: false,
         transparent: true,
         background: [255, 255, 255],
         jpeg_quality: state.settings.jpeg_quality,

@@ -10,6 +10,8 @@
 
 mod capabilities;
 mod exception;
+mod getmap;
+mod map_params;
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -77,11 +79,31 @@ pub(crate) async fn kvp(state: &AppState, query: &str, base: &str) -> Reply {
         // The operations below need VERSION exactly (06-042 §7.3.3.1:
         // Version::exact, not negotiate); they are written separately.
         // `map` and `feature_info` are WMS 1.0's names.
-        "getmap" | "map" => not_supported(version, request),
+        "getmap" | "map" => match exact_version(requested) {
+            Ok(version) => getmap::reply(state, &params, version).await,
+            Err(reply) => reply,
+        },
         "getfeatureinfo" | "feature_info" => not_supported(version, request),
         // SLD 1.1 (OGC 05-078r4 §10.2), declared as an extended operation.
         "getlegendgraphic" => not_supported(version, request),
         _ => not_supported(version, request),
+    }
+}
+
+/// The version of an operation other than GetCapabilities: one of ours
+/// exactly (06-042 §6.2.4 negotiates capabilities only); a client that
+/// sends none gets 1.3.0, as MapServer answers it.
+fn exact_version(requested: Option<&str>) -> Result<Version, Reply> {
+    match requested {
+        None => Ok(Version::V130),
+        Some(v) => Version::exact(v).ok_or_else(|| {
+            exception(
+                Version::V130,
+                Code::InvalidParameterValue,
+                Some("VERSION"),
+                &format!("version {v:?} is not served; use 1.3.0 or 1.1.1"),
+            )
+        }),
     }
 }
 
