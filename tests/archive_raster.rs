@@ -125,11 +125,15 @@ fn rendering_the_bbox_of_a_stored_tile_reproduces_the_stored_tile() {
                 let (w, h, expected) = decode_png(&stored.data);
                 assert_eq!((w, h), (256, 256), "{name} {z}/{x}/{y}");
                 let bbox = tile_bbox(z, x, y);
-                let ours = layer.render(&request(&boxed(&mercator, bbox), 256, 256)).unwrap();
+                let ours = layer
+                    .render(&request(&boxed(&mercator, bbox), 256, 256))
+                    .unwrap();
                 let diff = max_difference(&ours.data, &expected);
                 assert!(diff <= 1, "{name} {z}/{x}/{y}: channels differ by {diff}");
                 // And the stored bytes go out as they are.
-                let sent = layer.stored_tile(&boxed(&mercator, bbox), 256, 256).unwrap();
+                let sent = layer
+                    .stored_tile(&boxed(&mercator, bbox), 256, 256)
+                    .unwrap();
                 assert_eq!(
                     sent.as_deref(),
                     Some(&stored.data[..]),
@@ -260,7 +264,9 @@ fn a_world_render_of_a_city_archive_looks_up_only_the_city_tiles() {
         (&mercator, tile_bbox(10, 544, 373), 256, 256, true),
     ] {
         let before = archive.lookups.load(Ordering::Relaxed);
-        let warped = layer.warped(&request(&boxed(crs, bbox), width, height)).unwrap();
+        let warped = layer
+            .warped(&request(&boxed(crs, bbox), width, height))
+            .unwrap();
         let lookups = archive.lookups.load(Ordering::Relaxed) - before;
         println!("{crs:?} {bbox:?}: {lookups} lookups, {:?}", warped.work);
         // The city is 3 × 2 tiles at z12, the coarsest level; the world at

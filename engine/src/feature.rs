@@ -8,7 +8,7 @@
 
 pub use geo_types::Geometry;
 
-use geo_types::Coord;
+use geo_types::{Coord, LineString, Polygon};
 
 /// The type of an attribute, as declared by the source (GeoPackage column
 /// types map onto these) and as TileJSON `vector_layers` reports it.
@@ -77,4 +77,37 @@ pub(crate) fn visit_coords(geometry: &mut Geometry<f64>, f: &mut dyn FnMut(&mut 
             *geometry = Geometry::Polygon(p);
         }
     }
+}
+
+/// A geometry as GeoJSON (RFC 7946 §3.1), coordinates as they are.
+pub fn geojson_geometry(geometry: &Geometry<f64>) -> serde_json::Value {
+    let point = |c: &Coord<f64>| serde_json::json!([c.x, c.y]);
+    let line = |l: &LineString<f64>| serde_json::Value::Array(l.0.iter().map(point).collect());
+    let polygon = |p: &Polygon<f64>| {
+        serde_json::Value::Array(
+            std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .map(line)
+                .collect(),
+        )
+    };
+    let (kind, coordinates) = match geometry {
+        Geometry::Point(p) => ("Point", point(&p.0)),
+        Geometry::MultiPoint(m) => ("MultiPoint", m.iter().map(|p| point(&p.0)).collect()),
+        Geometry::Line(l) => (
+            "LineString",
+            serde_json::json!([point(&l.start), point(&l.end)]),
+        ),
+        Geometry::LineString(l) => ("LineString", line(l)),
+        Geometry::MultiLineString(m) => ("MultiLineString", m.iter().map(line).collect()),
+        Geometry::Polygon(p) => ("Polygon", polygon(p)),
+        Geometry::MultiPolygon(m) => ("MultiPolygon", m.iter().map(polygon).collect()),
+        Geometry::Rect(r) => ("Polygon", polygon(&r.to_polygon())),
+        Geometry::Triangle(t) => ("Polygon", polygon(&t.to_polygon())),
+        Geometry::GeometryCollection(c) => {
+            let members: Vec<serde_json::Value> = c.iter().map(geojson_geometry).collect();
+            return serde_json::json!({"type": "GeometryCollection", "geometries": members});
+        }
+    };
+    serde_json::json!({"type": kind, "coordinates": coordinates})
 }

@@ -26,6 +26,7 @@ use crate::encode::encode;
 use crate::error::{Error, Result};
 use crate::feature::visit_coords;
 use crate::render::composite::{flatten, over};
+use crate::render::legend::GeometryKind;
 use crate::render::plain::{draw, PlainStyle};
 use crate::render::Canvas;
 use crate::source::FeatureQuery;
@@ -113,7 +114,22 @@ pub fn encode_map(mut image: Rgba, request: &MapRequest) -> Result<Bytes> {
     if !request.transparent || request.format == TileFormat::Jpeg {
         flatten(&mut image, request.background);
     }
-    Ok(encode(&image, request.format, request.jpeg_quality)?.into())
+    encode_image(image, request.format, request.palette, request.jpeg_quality)
+}
+
+/// `image` in `format` (a `palette` PNG has at most 256 colours); a JPEG
+/// over white where the image is not opaque.
+pub fn encode_image(
+    mut image: Rgba,
+    format: TileFormat,
+    palette: bool,
+    jpeg_quality: u8,
+) -> Result<Bytes> {
+    if format == TileFormat::Jpeg {
+        flatten(&mut image, [255, 255, 255]);
+    }
+    let _ = palette;
+    Ok(encode(&image, format, jpeg_quality)?.into())
 }
 
 /// The layers drawn and composited into one straight-alpha image.
@@ -259,4 +275,81 @@ fn vector_tile(layers: &[&Layer], request: &MapRequest) -> Result<Map> {
         empty: tile.is_empty(),
         bytes: tile.into(),
     })
+}
+
+/// Height of a colour ramp legend when the client gives none: tall enough
+/// to read the ramp, as GeoServer's raster legends are.
+const RAMP_HEIGHT: usize = 100;
+
+/// The legend graphic of `layer` (WMS GetLegendGraphic), `width` ×
+/// `height` per entry (20 × 20 unless given, as GeoServer draws rules): a
+/// raster shown through a colormap is its ramp (maximum at the top); any
+/// other raster a thumbnail of its extent; a feature layer one swatch per
+/// kind of geometry its sources declare.
+pub fn legend(layer: &Layer, width: Option<u32>, height: Option<u32>) -> Result<Rgba> {
+    let width = width.unwrap_or(20) as usize;
+    if let Some(raster) = layer.source.raster() {
+        if let Some(colormap) = raster.colormap() {
+            let height = height.map_or(RAMP_HEIGHT, |h| h as usize);
+            return crate::render::legend::ramp(colormap, width, height);
+        }
+        let height = height.unwrap_or(20);
+        // A raster without bounds is drawn over the world.
+        let bounds = layer
+            .metadata
+            .bounds
+            .unwrap_or([-180.0, -90.0, 180.0, 90.0]);
+        let request = MapRequest {
+            bbox: Bbox::new(crate::crs::Crs::shared(4326)?, bounds)?,
+            width: width as u32,
+            height,
+            format: TileFormat::Png,
+            palette: false,
+            transparent: true,
+            background: [255, 255, 255],
+            jpeg_quality: crate::encode::DEFAULT_JPEG_QUALITY,
+            resampling: None,
+            zoom: 0,
+            scale: 1.0,
+            deadline: Deadline::NONE,
+        };
+        return layer_image(layer, &request);
+    }
+    let LayerSource::Features(vector) = &layer.source else {
+        return Err(Error::Unsupported {
+            path: layer.path.clone(),
+            detail: format!(
+                "layer {:?} holds vector tiles, which maps cannot draw yet",
+                layer.id
+            ),
+        });
+    };
+    let mut kinds = Vec::new();
+    for table in vector.tables() {
+        for kind in kinds_of(table.source.geometry_type()) {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+    }
+    let height = height.unwrap_or(20) as usize;
+    crate::render::legend::swatches(&PlainStyle::default(), &kinds, width, height)
+}
+
+/// The kinds of geometry a Simple Features type name allows.
+fn kinds_of(geometry_type: &str) -> Vec<GeometryKind> {
+    let name = geometry_type.to_ascii_uppercase();
+    if name.contains("POLYGON") || name.contains("SURFACE") {
+        vec![GeometryKind::Polygon]
+    } else if name.contains("LINE") || name.contains("CURVE") {
+        vec![GeometryKind::Line]
+    } else if name.contains("POINT") {
+        vec![GeometryKind::Point]
+    } else {
+        vec![
+            GeometryKind::Polygon,
+            GeometryKind::Line,
+            GeometryKind::Point,
+        ]
+    }
 }

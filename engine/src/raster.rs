@@ -173,6 +173,11 @@ impl RasterLayer {
         Ok(None)
     }
 
+    /// The colormap the layer shows its band through, when it does.
+    pub fn colormap(&self) -> Option<crate::raster_style::Colormap> {
+        self.style.colormap()
+    }
+
     /// What the layer says about itself (format PNG, bounds, zooms).
     pub fn metadata(&self) -> &TileSetMetadata {
         &self.metadata

@@ -179,6 +179,11 @@ impl Style {
         })
     }
 
+    /// The colormap one band is shown through, when it is.
+    pub fn colormap(&self) -> Option<Colormap> {
+        self.colormap.filter(|_| !self.hillshade)
+    }
+
     /// The colours of `warped`.
     pub fn apply(&self, warped: &Warped) -> Rgba {
         if self.is_identity() {

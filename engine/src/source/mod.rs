@@ -123,6 +123,9 @@ pub trait FeatureSource: Send + Sync {
     fn fields(&self) -> &[Field];
     /// The CRS features are stored in.
     fn crs(&self) -> &Crs;
+    /// The declared geometry type, an OGC Simple Features name in capitals
+    /// (`MULTIPOLYGON`, `POINT`, `GEOMETRY` when any).
+    fn geometry_type(&self) -> &str;
     /// The extent of the features in [`FeatureSource::crs`], when known.
     fn extent(&self) -> Option<[f64; 4]>;
     /// Visits the features whose envelope meets `query.bbox`, reprojected

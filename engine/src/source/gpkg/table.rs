@@ -114,6 +114,10 @@ impl FeatureSource for GpkgTable {
         &self.crs
     }
 
+    fn geometry_type(&self) -> &str {
+        &self.table.geometry_type
+    }
+
     fn extent(&self) -> Option<[f64; 4]> {
         self.table.bbox
     }

@@ -13,8 +13,8 @@
 use std::fmt::Write;
 
 use hyper::StatusCode;
-use tuilerie_engine::crs::{in_lambert93_area, Crs, Transform};
 use tuilerie_engine::catalog::LayerSource;
+use tuilerie_engine::crs::{in_lambert93_area, Crs, Transform};
 use tuilerie_engine::Layer;
 
 use super::exception::Version;
@@ -294,7 +294,11 @@ impl Document<'_> {
             // A group named like a layer would make the name ambiguous.
             .filter(|g| catalog.get(&g.name).is_none())
             .map(|g| {
-                let members = g.layers.iter().filter_map(|id| catalog.get(id).map(|l| &**l)).collect();
+                let members = g
+                    .layers
+                    .iter()
+                    .filter_map(|id| catalog.get(id).map(|l| &**l))
+                    .collect();
                 (g, members)
             })
             .filter(|(_, members): &(_, Vec<_>)| !members.is_empty())

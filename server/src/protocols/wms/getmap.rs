@@ -65,7 +65,7 @@ impl Failed {
     /// The service exception report for this failure: the table's WMS code
     /// for the engine error's kind, 200 for what the request did wrong, the
     /// 5xx status for the server's failures.
-    fn report(self, version: Version) -> Reply {
+    pub(crate) fn report(self, version: Version) -> Reply {
         match self {
             Failed::Engine(error) => {
                 let kind = error.kind();

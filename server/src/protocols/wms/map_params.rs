@@ -202,8 +202,9 @@ pub(crate) fn parse(
     };
     let background = match params.value("BGCOLOR") {
         None => [255, 255, 255],
-        Some(v) => colour(v)
-            .ok_or_else(|| invalid("BGCOLOR", format!("BGCOLOR {v:?} is not 0xRRGGBB")))?,
+        Some(v) => {
+            colour(v).ok_or_else(|| invalid("BGCOLOR", format!("BGCOLOR {v:?} is not 0xRRGGBB")))?
+        }
     };
     let scale = dpi(params)
         .map_err(|text| invalid("DPI", text))?

@@ -10,7 +10,9 @@
 
 mod capabilities;
 mod exception;
+mod featureinfo;
 mod getmap;
+mod legend;
 mod map_params;
 
 use bytes::Bytes;
@@ -83,9 +85,15 @@ pub(crate) async fn kvp(state: &AppState, query: &str, base: &str) -> Reply {
             Ok(version) => getmap::reply(state, &params, version).await,
             Err(reply) => reply,
         },
-        "getfeatureinfo" | "feature_info" => not_supported(version, request),
+        "getfeatureinfo" | "feature_info" => match exact_version(requested) {
+            Ok(version) => featureinfo::reply(state, &params, version).await,
+            Err(reply) => reply,
+        },
         // SLD 1.1 (OGC 05-078r4 §10.2), declared as an extended operation.
-        "getlegendgraphic" => not_supported(version, request),
+        "getlegendgraphic" => match exact_version(requested) {
+            Ok(version) => legend::reply(state, &params, version).await,
+            Err(reply) => reply,
+        },
         _ => not_supported(version, request),
     }
 }
