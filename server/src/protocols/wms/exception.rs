@@ -78,10 +78,10 @@ fn triple(version: &str) -> Option<[u32; 3]> {
 }
 
 /// The exception codes of OGC 06-042 Table E.1 (1.1.1: 01-068r3 Annex
-/// A.3), plus OWS Common's parameter codes MapServer and GeoServer also
+/// A.3) this server can raise (no layer has dimensions and capabilities
+/// have no update sequence, so their four codes never arise), plus OWS Common's parameter codes MapServer and GeoServer also
 /// use for a missing or malformed parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // Most are raised by GetMap and GetFeatureInfo.
 pub(crate) enum Code {
     InvalidFormat,
     /// `InvalidCRS` in 1.3.0, `InvalidSRS` in 1.1.1.
@@ -90,10 +90,6 @@ pub(crate) enum Code {
     StyleNotDefined,
     LayerNotQueryable,
     InvalidPoint,
-    CurrentUpdateSequence,
-    InvalidUpdateSequence,
-    MissingDimensionValue,
-    InvalidDimensionValue,
     OperationNotSupported,
     MissingParameterValue,
     InvalidParameterValue,
@@ -112,10 +108,6 @@ impl Code {
             Code::StyleNotDefined => "StyleNotDefined",
             Code::LayerNotQueryable => "LayerNotQueryable",
             Code::InvalidPoint => "InvalidPoint",
-            Code::CurrentUpdateSequence => "CurrentUpdateSequence",
-            Code::InvalidUpdateSequence => "InvalidUpdateSequence",
-            Code::MissingDimensionValue => "MissingDimensionValue",
-            Code::InvalidDimensionValue => "InvalidDimensionValue",
             Code::OperationNotSupported => "OperationNotSupported",
             Code::MissingParameterValue => "MissingParameterValue",
             Code::InvalidParameterValue => "InvalidParameterValue",
@@ -131,9 +123,19 @@ pub(crate) fn exception(version: Version, code: Code, locator: Option<&str>, tex
     report(StatusCode::OK, version, code, locator, text)
 }
 
+/// [`exception`] boxed, as parsers return it (a reply is large; errors
+/// stay small on the happy path).
+pub(crate) fn rejected(
+    version: Version,
+    code: Code,
+    locator: Option<&str>,
+    text: &str,
+) -> Box<Reply> {
+    Box::new(exception(version, code, locator, text))
+}
+
 /// A service exception for a failure of the server (`status` is 5xx), with
 /// no code; `text` is what the client may read (details go to the log).
-#[allow(dead_code)] // For GetMap's renders.
 pub(crate) fn failure(version: Version, status: StatusCode, text: &str) -> Reply {
     report(status, version, Code::None, None, text)
 }

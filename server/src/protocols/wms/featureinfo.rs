@@ -17,7 +17,7 @@ use tuilerie_engine::feature::{geojson_geometry, Value};
 use tuilerie_engine::feature_info::{features_at, Hit};
 use tuilerie_engine::Layer;
 
-use super::exception::{exception, Code, Version};
+use super::exception::{rejected, Code, Version};
 use super::getmap::run;
 use super::map_params::{self, Operation};
 use crate::protocols::ows::{escape, Params};
@@ -72,11 +72,11 @@ enum Found {
 pub(crate) async fn reply(state: &AppState, params: &Params, version: Version) -> Reply {
     let map = match map_params::parse(state, params, version, Operation::GetFeatureInfo) {
         Ok(map) => map,
-        Err(reply) => return reply,
+        Err(reply) => return *reply,
     };
     let query = match parse(params, version, &map.names, &map.layers, &map.request) {
         Ok(query) => query,
-        Err(reply) => return reply,
+        Err(reply) => return *reply,
     };
     let Query {
         layers,
@@ -144,9 +144,9 @@ fn parse(
     names: &[String],
     map_layers: &[Arc<Layer>],
     request: &tuilerie_engine::map::MapRequest,
-) -> Result<Query, Reply> {
+) -> Result<Query, Box<Reply>> {
     let query_layers = params.value("QUERY_LAYERS").ok_or_else(|| {
-        exception(
+        rejected(
             version,
             Code::MissingParameterValue,
             Some("QUERY_LAYERS"),
@@ -158,7 +158,7 @@ fn parse(
         // A layer of the map, or of a group the map names (06-042 §7.4.3.3).
         let found: Vec<&Arc<Layer>> = map_layers.iter().filter(|l| l.id == name).collect();
         if found.is_empty() && !names.iter().any(|n| n == name) {
-            return Err(exception(
+            return Err(rejected(
                 version,
                 Code::LayerNotDefined,
                 Some("QUERY_LAYERS"),
@@ -172,7 +172,7 @@ fn parse(
         };
         for layer in queried {
             if matches!(layer.source, LayerSource::Tiles(_, None)) {
-                return Err(exception(
+                return Err(rejected(
                     version,
                     Code::LayerNotQueryable,
                     Some("QUERY_LAYERS"),
@@ -190,7 +190,7 @@ fn parse(
     let format = match params.value("INFO_FORMAT") {
         None => InfoFormat::Text,
         Some(name) => InfoFormat::named(name).ok_or_else(|| {
-            exception(
+            rejected(
                 version,
                 Code::InvalidFormat,
                 Some("INFO_FORMAT"),
@@ -205,10 +205,10 @@ fn parse(
         Version::V130 => ("I", "J"),
         Version::V111 => ("X", "Y"),
     };
-    let pixel = |name: &str, other: &str, size: u32| -> Result<u32, Reply> {
+    let pixel = |name: &str, other: &str, size: u32| -> Result<u32, Box<Reply>> {
         let value = params.value(name).or_else(|| params.value(other));
         let Some(value) = value else {
-            return Err(exception(
+            return Err(rejected(
                 version,
                 Code::MissingParameterValue,
                 Some(name),
@@ -217,7 +217,7 @@ fn parse(
         };
         match value.trim().parse::<u32>() {
             Ok(n) if n < size => Ok(n),
-            _ => Err(exception(
+            _ => Err(rejected(
                 version,
                 Code::InvalidPoint,
                 Some(name),
@@ -244,7 +244,7 @@ fn parse(
         Some(v) => match v.trim().parse::<usize>() {
             Ok(n) if n >= 1 => n.min(MAX_FEATURE_COUNT),
             _ => {
-                return Err(exception(
+                return Err(rejected(
                     version,
                     Code::InvalidParameterValue,
                     Some("FEATURE_COUNT"),
@@ -272,9 +272,13 @@ fn plain(value: &Value) -> String {
     }
 }
 
-/// The attributes of each result, as (name, text) pairs: a feature's
-/// fields, or a pixel's bands `band_1`… (GDAL's band numbering).
-fn rows(found: &Found) -> Vec<(Option<u64>, Vec<(String, String)>)> {
+/// One result as text: a feature's id (none for a pixel) and its
+/// attributes as (name, value) pairs.
+type Row = (Option<u64>, Vec<(String, String)>);
+
+/// The results of one layer: a feature's fields, or a pixel's bands
+/// `band_1`… (GDAL's band numbering).
+fn rows(found: &Found) -> Vec<Row> {
     match found {
         Found::Features(hits) => hits
             .iter()

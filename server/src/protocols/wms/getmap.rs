@@ -20,7 +20,7 @@ use crate::AppState;
 pub(crate) async fn reply(state: &AppState, params: &Params, version: Version) -> Reply {
     let map = match map_params::parse(state, params, version, Operation::GetMap) {
         Ok(map) => map,
-        Err(reply) => return reply,
+        Err(reply) => return *reply,
     };
     let layers = map.layers.clone();
     let request = map.request.clone();

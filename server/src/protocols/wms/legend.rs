@@ -8,7 +8,7 @@
 use hyper::StatusCode;
 use tuilerie_engine::map;
 
-use super::exception::{exception, Code, Version};
+use super::exception::{exception, rejected, Code, Version};
 use super::getmap::run;
 use super::map_params::ImageFormat;
 use crate::protocols::ows::Params;
@@ -55,13 +55,13 @@ pub(crate) async fn reply(state: &AppState, params: &Params, version: Version) -
             &format!("FORMAT {format:?} is not offered: image/png, image/jpeg, image/webp"),
         );
     };
-    let size = |name: &str| -> Result<Option<u32>, Reply> {
+    let size = |name: &str| -> Result<Option<u32>, Box<Reply>> {
         let Some(value) = params.value(name) else {
             return Ok(None);
         };
         match value.trim().parse::<u32>() {
             Ok(n) if (1..=MAX_LEGEND_SIZE).contains(&n) => Ok(Some(n)),
-            _ => Err(exception(
+            _ => Err(rejected(
                 version,
                 Code::InvalidParameterValue,
                 Some(name),
@@ -71,7 +71,7 @@ pub(crate) async fn reply(state: &AppState, params: &Params, version: Version) -
     };
     let (width, height) = match (size("WIDTH"), size("HEIGHT")) {
         (Ok(w), Ok(h)) => (w, h),
-        (Err(reply), _) | (_, Err(reply)) => return reply,
+        (Err(reply), _) | (_, Err(reply)) => return *reply,
     };
     let quality = state.settings.jpeg_quality;
     let shared = layer.clone();

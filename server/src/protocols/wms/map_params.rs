@@ -12,7 +12,7 @@ use tuilerie_engine::map::MapRequest;
 use tuilerie_engine::render::{MAX_SCALE, OGC_DPI};
 use tuilerie_engine::{Bbox, Layer, TileFormat};
 
-use super::exception::{exception, Code, Version};
+use super::exception::{rejected, Code, Version};
 use crate::protocols::ows::Params;
 use crate::reply::Reply;
 use crate::AppState;
@@ -92,9 +92,9 @@ pub(crate) fn parse(
     params: &Params,
     version: Version,
     operation: Operation,
-) -> Result<MapParams, Reply> {
+) -> Result<MapParams, Box<Reply>> {
     let missing = |name: &str| {
-        exception(
+        rejected(
             version,
             Code::MissingParameterValue,
             Some(name),
@@ -102,7 +102,7 @@ pub(crate) fn parse(
         )
     };
     let invalid = |name: &str, text: String| {
-        exception(version, Code::InvalidParameterValue, Some(name), &text)
+        rejected(version, Code::InvalidParameterValue, Some(name), &text)
     };
     let settings = &state.settings;
 
@@ -129,7 +129,7 @@ pub(crate) fn parse(
         .or_else(|| params.value(other))
         .ok_or_else(|| missing(crs_param))?;
     let crs = Crs::shared_named(crs_name).map_err(|e| {
-        exception(
+        rejected(
             version,
             Code::InvalidCrs,
             Some(crs_param),
@@ -157,7 +157,7 @@ pub(crate) fn parse(
     let coords = if swapped { [b, a, d, c] } else { [a, b, c, d] };
     let bbox = Bbox::new(crs, coords).map_err(|e| invalid("BBOX", e.to_string()))?;
 
-    let size = |name: &str, max: u32| -> Result<u32, Reply> {
+    let size = |name: &str, max: u32| -> Result<u32, Box<Reply>> {
         let value = params.value(name).ok_or_else(|| missing(name))?;
         match value.trim().parse::<u32>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
@@ -172,7 +172,7 @@ pub(crate) fn parse(
 
     let image = match (params.value("FORMAT"), operation) {
         (Some(name), _) => ImageFormat::named(name).ok_or_else(|| {
-            exception(
+            rejected(
                 version,
                 Code::InvalidFormat,
                 Some("FORMAT"),
@@ -232,15 +232,14 @@ pub(crate) fn parse(
     })
 }
 
+/// The names LAYERS gives and the layers they stand for.
+type Named = (Vec<String>, Vec<Arc<Layer>>);
+
 /// LAYERS: catalog layers and groups (a group is its layers, in order), at
 /// most `layer_limit` names.
-fn layers(
-    state: &AppState,
-    params: &Params,
-    version: Version,
-) -> Result<(Vec<String>, Vec<Arc<Layer>>), Reply> {
+fn layers(state: &AppState, params: &Params, version: Version) -> Result<Named, Box<Reply>> {
     let value = params.value("LAYERS").ok_or_else(|| {
-        exception(
+        rejected(
             version,
             Code::LayerNotDefined,
             Some("LAYERS"),
@@ -250,7 +249,7 @@ fn layers(
     let names: Vec<String> = value.split(',').map(|n| n.trim().to_owned()).collect();
     let limit = state.settings.layer_limit as usize;
     if names.len() > limit {
-        return Err(exception(
+        return Err(rejected(
             version,
             Code::InvalidParameterValue,
             Some("LAYERS"),
@@ -272,7 +271,7 @@ fn layers(
                     .filter_map(|id| state.catalog.get(id).map(Arc::clone)),
             );
         } else {
-            return Err(exception(
+            return Err(rejected(
                 version,
                 Code::LayerNotDefined,
                 Some("LAYERS"),
@@ -285,13 +284,13 @@ fn layers(
 
 /// STYLES: empty (every layer's default), or one entry per layer, each
 /// empty or `default`, the one style each layer offers (06-042 §7.3.3.4).
-fn styles(params: &Params, version: Version, names: &[String]) -> Result<(), Reply> {
+fn styles(params: &Params, version: Version, names: &[String]) -> Result<(), Box<Reply>> {
     let Some(value) = params.value("STYLES") else {
         return Ok(());
     };
     let styles: Vec<&str> = value.split(',').map(str::trim).collect();
     if styles.len() != names.len() {
-        return Err(exception(
+        return Err(rejected(
             version,
             Code::StyleNotDefined,
             Some("STYLES"),
@@ -304,7 +303,7 @@ fn styles(params: &Params, version: Version, names: &[String]) -> Result<(), Rep
     }
     for (style, name) in styles.iter().zip(names) {
         if !(style.is_empty() || style.eq_ignore_ascii_case("default")) {
-            return Err(exception(
+            return Err(rejected(
                 version,
                 Code::StyleNotDefined,
                 Some("STYLES"),

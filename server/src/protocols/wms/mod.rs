@@ -24,10 +24,7 @@ use super::ows::Params;
 use crate::reply::Reply;
 use crate::AppState;
 
-// The codes, `failure` and `Version::exact` are for the operations
-// written beside this one (GetMap, GetFeatureInfo, GetLegendGraphic).
-#[allow(dead_code, unused_imports)]
-pub(crate) use exception::{exception, failure, Code, Version};
+use exception::{exception, rejected, Code, Version};
 
 /// Largest POST body read: a form of parameters is a few hundred bytes, a
 /// long `LAYERS` a few KiB; 64 KiB leaves room for an inline `SLD_BODY`
@@ -83,16 +80,16 @@ pub(crate) async fn kvp(state: &AppState, query: &str, base: &str) -> Reply {
         // `map` and `feature_info` are WMS 1.0's names.
         "getmap" | "map" => match exact_version(requested) {
             Ok(version) => getmap::reply(state, &params, version).await,
-            Err(reply) => reply,
+            Err(reply) => *reply,
         },
         "getfeatureinfo" | "feature_info" => match exact_version(requested) {
             Ok(version) => featureinfo::reply(state, &params, version).await,
-            Err(reply) => reply,
+            Err(reply) => *reply,
         },
         // SLD 1.1 (OGC 05-078r4 §10.2), declared as an extended operation.
         "getlegendgraphic" => match exact_version(requested) {
             Ok(version) => legend::reply(state, &params, version).await,
-            Err(reply) => reply,
+            Err(reply) => *reply,
         },
         _ => not_supported(version, request),
     }
@@ -101,11 +98,11 @@ pub(crate) async fn kvp(state: &AppState, query: &str, base: &str) -> Reply {
 /// The version of an operation other than GetCapabilities: one of ours
 /// exactly (06-042 §6.2.4 negotiates capabilities only); a client that
 /// sends none gets 1.3.0, as MapServer answers it.
-fn exact_version(requested: Option<&str>) -> Result<Version, Reply> {
+fn exact_version(requested: Option<&str>) -> Result<Version, Box<Reply>> {
     match requested {
         None => Ok(Version::V130),
         Some(v) => Version::exact(v).ok_or_else(|| {
-            exception(
+            rejected(
                 Version::V130,
                 Code::InvalidParameterValue,
                 Some("VERSION"),
