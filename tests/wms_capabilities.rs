@@ -2,11 +2,7 @@
 //! the POST form, service exception reports, and hostile requests.
 
 use hyper::{Method, StatusCode};
-use tuilerie_tests::{samples, Reply, TestServer};
-
-fn text(r: &Reply) -> String {
-    String::from_utf8_lossy(&r.body).into_owned()
-}
+use tuilerie_tests::{samples, text, wms_exception_code as exception_code, TestServer};
 
 /// The ids `/catalog` lists.
 async fn catalog_ids(server: &TestServer) -> Vec<String> {
@@ -19,27 +15,6 @@ async fn catalog_ids(server: &TestServer) -> Vec<String> {
         .collect();
     assert!(ids.len() > 10, "{ids:?}");
     ids
-}
-
-/// The `code` of a service exception report, after checking its form.
-fn exception_code(r: &Reply, version: &str) -> String {
-    assert_eq!(r.status, StatusCode::OK, "{}", text(r));
-    let body = text(r);
-    let content_type = if version == "1.3.0" {
-        "text/xml"
-    } else {
-        "application/vnd.ogc.se_xml"
-    };
-    assert_eq!(r.header("content-type"), Some(content_type), "{body}");
-    assert!(
-        body.contains(&format!("<ServiceExceptionReport version=\"{version}\"")),
-        "{body}"
-    );
-    body.split("code=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_else(|| panic!("no code in {body}"))
-        .to_owned()
 }
 
 /// The attributes of `<BoundingBox CRS="crs" .../>` inside the layer

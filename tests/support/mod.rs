@@ -270,3 +270,29 @@ pub fn png_rgba(bytes: &[u8]) -> Vec<u8> {
         _ => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
     }
 }
+
+/// A reply's body as text.
+pub fn text(r: &Reply) -> String {
+    String::from_utf8_lossy(&r.body).into_owned()
+}
+
+/// The `code` of a service exception report, after checking its form.
+pub fn wms_exception_code(r: &Reply, version: &str) -> String {
+    assert_eq!(r.status, StatusCode::OK, "{}", text(r));
+    let body = text(r);
+    let content_type = if version == "1.3.0" {
+        "text/xml"
+    } else {
+        "application/vnd.ogc.se_xml"
+    };
+    assert_eq!(r.header("content-type"), Some(content_type), "{body}");
+    assert!(
+        body.contains(&format!("<ServiceExceptionReport version=\"{version}\"")),
+        "{body}"
+    );
+    body.split("code=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no code in {body}"))
+        .to_owned()
+}
