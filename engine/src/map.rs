@@ -137,21 +137,22 @@ pub fn image(layers: &[&Layer], request: &MapRequest) -> Result<Rgba> {
     let (width, height) = (request.width as usize, request.height as usize);
     let pixels = width * height;
     let at_once = (MAP_MEMORY_BUDGET / (pixels * BYTES_PER_PIXEL_PER_LAYER)).max(1);
-    let mut map = Rgba {
-        width,
-        height,
-        data: vec![0; pixels * 4],
-    };
+    // The bottom layer's image is the map (nothing under it to composite).
+    let mut map: Option<Rgba> = None;
     for chunk in layers.chunks(at_once) {
         let images: Vec<Result<Rgba>> = chunk
             .par_iter()
             .map(|layer| layer_image(layer, request))
             .collect();
         for image in images {
-            over(&mut map, &image?);
+            let image = image?;
+            match &mut map {
+                None => map = Some(image),
+                Some(map) => over(map, &image),
+            }
         }
     }
-    Ok(map)
+    Ok(map.unwrap_or_else(|| blank(request)))
 }
 
 /// One layer's image.

@@ -73,6 +73,26 @@ pub fn draw<'a>(
             painter.geometry(geometry);
         }
     }
+    painter.flush();
+}
+
+/// Path points gathered before the batch is drawn: bounds the memory of a
+/// batch (16 bytes a point) while keeping tiny-skia's per-path set-up
+/// (a pipeline and a blitter each) rare.
+const MAX_BATCH_POINTS: usize = 1 << 18;
+
+/// Polygons and lines gathered to be drawn as one fill and one stroke.
+/// With opaque paint this draws what drawing them one by one draws, but
+/// for where features overlap: there, every outline shows over every fill
+/// (one at a time, a later fill hides an earlier outline). Per-path set-up
+/// was most of the time of a map of small polygons (200 000 parcels, a
+/// 1024 × 768 map of about 10 000: tiny-skia's pipeline and blitter per
+/// path), which batching removes.
+#[derive(Default)]
+struct Batch {
+    fills: PathBuilder,
+    outlines: PathBuilder,
+    points: usize,
 }
 
 /// The paints, stroke and clip box of one `draw` call.
@@ -85,6 +105,9 @@ struct Painter<'c> {
     /// Reused by each ring's clip.
     ring: Vec<Coord<f64>>,
     scratch: Vec<Coord<f64>>,
+    /// Where polygons and lines go while paints are opaque; `None` draws
+    /// them one by one (translucent paint must not merge overlaps).
+    batch: Option<Batch>,
 }
 
 impl<'c> Painter<'c> {
@@ -117,6 +140,7 @@ impl<'c> Painter<'c> {
             max_x: f64::from(canvas.pixmap.width()) + margin,
             max_y: f64::from(canvas.pixmap.height()) + margin,
         };
+        let opaque = style.fill[3] == 255 && style.stroke[3] == 255;
         Painter {
             canvas,
             fill: paint(style.fill),
@@ -125,7 +149,27 @@ impl<'c> Painter<'c> {
             clip,
             ring: Vec::new(),
             scratch: Vec::new(),
+            batch: opaque.then(Batch::default),
         }
+    }
+
+    /// Draws what the batch holds: every fill (non-zero: rings are
+    /// oriented, exteriors one way, holes the other), then every outline.
+    fn flush(&mut self) {
+        if self.batch.as_ref().is_none_or(|b| b.points == 0) {
+            return;
+        }
+        let Some(batch) = self.batch.take() else {
+            return;
+        };
+        let pixmap = &mut self.canvas.pixmap;
+        if let (Some(path), Some(paint)) = (batch.fills.finish(), &self.fill) {
+            pixmap.fill_path(&path, paint, FillRule::Winding, Transform::identity(), None);
+        }
+        if let (Some(path), Some((paint, stroke))) = (batch.outlines.finish(), &self.stroke) {
+            pixmap.stroke_path(&path, paint, stroke, Transform::identity(), None);
+        }
+        self.batch = Some(Batch::default());
     }
 
     fn geometry(&mut self, geometry: &Geometry<f64>) {
@@ -152,6 +196,8 @@ impl<'c> Painter<'c> {
         if self.radius == 0.0 || !visible {
             return;
         }
+        // Points are drawn one by one: what is batched goes first, under.
+        self.flush();
         if let Some(path) = PathBuilder::from_circle(c.x as f32, c.y as f32, self.radius) {
             self.fill_and_outline(&path);
         }
@@ -161,7 +207,10 @@ impl<'c> Painter<'c> {
         if self.stroke.is_none() {
             return;
         }
-        let mut pb = PathBuilder::new();
+        let mut pb = match &mut self.batch {
+            Some(batch) => std::mem::take(&mut batch.outlines),
+            None => PathBuilder::new(),
+        };
         // Where the pen is, if the last segment's clipped end is its end.
         let mut pen: Option<Coord<f64>> = None;
         for segment in coords.windows(2) {
@@ -177,6 +226,14 @@ impl<'c> Painter<'c> {
                 None => pen = None,
             }
         }
+        if let Some(batch) = &mut self.batch {
+            batch.points += coords.len();
+            batch.outlines = pb;
+            if batch.points > MAX_BATCH_POINTS {
+                self.flush();
+            }
+            return;
+        }
         if let (Some(path), Some((paint, stroke))) = (pb.finish(), &self.stroke) {
             self.canvas
                 .pixmap
@@ -185,28 +242,68 @@ impl<'c> Painter<'c> {
     }
 
     fn polygon(&mut self, polygon: &Polygon<f64>) {
-        let mut pb = PathBuilder::new();
-        for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
-            self.push_ring(&mut pb, ring);
+        let Some(mut batch) = self.batch.take() else {
+            let mut pb = PathBuilder::new();
+            for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+                self.push_ring(&mut pb, ring, None);
+            }
+            if let Some(path) = pb.finish() {
+                self.fill_and_outline(&path);
+            }
+            return;
+        };
+        let rings = std::iter::once((polygon.exterior(), true))
+            .chain(polygon.interiors().iter().map(|r| (r, false)));
+        for (ring, exterior) in rings {
+            self.push_ring(&mut batch.fills, ring, Some(exterior));
+            // The clipped ring, as pushed to the fills, outlined too.
+            if let [first, rest @ ..] = self.ring.as_slice() {
+                if rest.len() >= 2 {
+                    batch.outlines.move_to(first.x as f32, first.y as f32);
+                    rest.iter()
+                        .for_each(|c| batch.outlines.line_to(c.x as f32, c.y as f32));
+                    batch.outlines.close();
+                }
+            }
+            batch.points += self.ring.len();
         }
-        if let Some(path) = pb.finish() {
-            self.fill_and_outline(&path);
+        let full = batch.points > MAX_BATCH_POINTS;
+        self.batch = Some(batch);
+        if full {
+            self.flush();
         }
     }
 
-    /// Adds `ring`, clipped, as a closed subpath; a ring of fewer than
-    /// three distinct-looking vertices adds nothing.
-    fn push_ring(&mut self, pb: &mut PathBuilder, ring: &LineString<f64>) {
+    /// Adds `ring`, clipped, as a closed subpath (and leaves it in
+    /// `self.ring`); a ring of fewer than three distinct-looking vertices
+    /// adds nothing. For a non-zero fill, `exterior` turns it so that its
+    /// signed area is positive for `Some(true)`, negative for `Some(false)`
+    /// (a hole); a ring of no area is then left out of the fill.
+    fn push_ring(&mut self, pb: &mut PathBuilder, ring: &LineString<f64>, exterior: Option<bool>) {
         let coords = match ring.0.as_slice() {
             [body @ .., last] if Some(last) == body.first() => body,
             all => all,
         };
+        self.ring.clear();
         if coords.len() < 3 {
             return;
         }
-        self.ring.clear();
         self.ring.extend_from_slice(coords);
         self.clip.ring(&mut self.ring, &mut self.scratch);
+        if let Some(exterior) = exterior {
+            let area: f64 = self
+                .ring
+                .iter()
+                .zip(self.ring.iter().cycle().skip(1))
+                .map(|(a, b)| a.x * b.y - b.x * a.y)
+                .sum();
+            if area == 0.0 {
+                return;
+            }
+            if (area > 0.0) != exterior {
+                self.ring.reverse();
+            }
+        }
         if let [first, rest @ ..] = self.ring.as_slice() {
             if rest.len() >= 2 {
                 pb.move_to(first.x as f32, first.y as f32);
