@@ -2,7 +2,8 @@
 //! can give: [`TileArchive`] for pre-encoded tiles (PMTiles, MBTiles),
 //! [`RasterSource`] for pixels by block (GeoTIFF, GeoPackage tile
 //! pyramids, raster archives through [`archive_raster`]), [`FeatureSource`]
-//! for features in a box (GeoPackage feature tables). Sources never build
+//! for features in a box (GeoPackage feature tables, the layers of MVT
+//! archives through [`mvt_archive`]). Sources never build
 //! layers: the catalog does (`catalog/open.rs`). Adding a format means one
 //! module here and one arm there.
 
@@ -11,6 +12,7 @@ pub mod cog;
 pub mod gpkg;
 mod image_block;
 pub mod mbtiles;
+pub mod mvt_archive;
 pub mod pmtiles;
 mod sqlite;
 

@@ -6,13 +6,12 @@
 
 use std::sync::Arc;
 
-use geo_types::{Coord, Geometry};
 use rustc_hash::FxHashSet;
 
 use super::{FeatureTable, GeoPackage, Selection, Stroke};
 use crate::crs::{Crs, Transform};
 use crate::error::{Error, Result};
-use crate::feature::{visit_coords, Feature, Field};
+use crate::feature::{reproject, Feature, Field};
 use crate::source::{FeatureQuery, FeatureSource};
 
 /// One feature table of a GeoPackage, ready to query.
@@ -161,17 +160,4 @@ impl FeatureSource for GpkgTable {
         }
         Ok(())
     }
-}
-
-/// Moves every coordinate of `geometry` through `transform`.
-fn reproject(geometry: &mut Geometry<f64>, transform: &Transform) {
-    let mut points = Vec::new();
-    visit_coords(geometry, &mut |c| points.push((c.x, c.y)));
-    transform.apply(&mut points);
-    let mut moved = points.into_iter();
-    visit_coords(geometry, &mut |c| {
-        if let Some((x, y)) = moved.next() {
-            *c = Coord { x, y };
-        }
-    });
 }
