@@ -330,10 +330,13 @@ fn tile_range(bbox: [f64; 4], z: u8) -> Option<[u32; 4]> {
         return None;
     }
     let last = n - 1.0;
-    let col0 = ((x0 + HALF_WORLD) / size).floor().clamp(0.0, last);
-    let col1 = ((x1 + HALF_WORLD) / size).ceil() - 1.0;
-    let row0 = ((HALF_WORLD - y1) / size).floor().clamp(0.0, last);
-    let row1 = ((HALF_WORLD - y0) / size).ceil() - 1.0;
+    // A box computed to lie on a tile edge may miss it by a rounding
+    // error: a billionth of a tile is taken as on the edge.
+    const SNAP: f64 = 1e-9;
+    let col0 = ((x0 + HALF_WORLD) / size + SNAP).floor().clamp(0.0, last);
+    let col1 = ((x1 + HALF_WORLD) / size - SNAP).ceil() - 1.0;
+    let row0 = ((HALF_WORLD - y1) / size + SNAP).floor().clamp(0.0, last);
+    let row1 = ((HALF_WORLD - y0) / size - SNAP).ceil() - 1.0;
     let (col1, row1) = (col1.clamp(col0, last), row1.clamp(row0, last));
     Some([col0 as u32, row0 as u32, col1 as u32, row1 as u32])
 }
