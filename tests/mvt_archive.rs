@@ -6,7 +6,7 @@
 //! gzip'd, uncompressed and damaged tiles in temporary MBTiles.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use tuilerie_engine::feature::{Feature, Value};
 use tuilerie_engine::source::mvt_archive::{MvtArchiveLayer, MAX_TILES_PER_QUERY};
 use tuilerie_engine::source::{open_archive, FeatureQuery, FeatureSource, SourceContext};
 use tuilerie_engine::{Bbox, ErrorKind, TileArchive, TileCoord, TileSetMetadata};
-use tuilerie_tests::{capture_logs, fixture, sample};
+use tuilerie_tests::{capture_logs, fixture, gunzip, sample};
 
 /// Half the EPSG:3857 world, in metres.
 const HALF_WORLD: f64 = 20_037_508.342_789_244;
@@ -377,14 +377,6 @@ fn world_cities_copy(
         }
     }
     path
-}
-
-fn gunzip(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(data)
-        .read_to_end(&mut out)
-        .unwrap();
-    out
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {

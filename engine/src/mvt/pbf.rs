@@ -2,7 +2,8 @@
 //! base-128 varints, zigzag for signed integers, 64-bit little-endian
 //! doubles, length-delimited strings and sub-messages, and packed repeated
 //! `uint32` (the wire format is documented at
-//! <https://protobuf.dev/programming-guides/encoding/>).
+//! <https://protobuf.dev/programming-guides/encoding/>); and their reader
+//! ([`read`]), which decodes stored tiles (`source/mvt_archive`).
 //!
 //! MVT uses four fixed messages and no other protobuf feature, so this is
 //! about a hundred lines against `prost`'s build-time code generation and

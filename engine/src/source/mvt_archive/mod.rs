@@ -142,27 +142,40 @@ impl MvtArchiveLayer {
         };
         Ok(declared
             .into_iter()
-            .map(|(name, description, fields)| MvtArchiveLayer {
-                archive: Arc::clone(&shared),
-                description: description.or_else(|| metadata.description.clone()),
-                field_index: fields
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f): (usize, &Field)| (f.name.clone(), i))
-                    .collect(),
-                fields,
-                name,
-                crs: Arc::clone(&crs),
-                extent,
-            })
+            .map(
+                |Declared {
+                     name,
+                     description,
+                     fields,
+                 }| MvtArchiveLayer {
+                    archive: Arc::clone(&shared),
+                    description: description.or_else(|| metadata.description.clone()),
+                    field_index: fields
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f): (usize, &Field)| (f.name.clone(), i))
+                        .collect(),
+                    fields,
+                    name,
+                    crs: Arc::clone(&crs),
+                    extent,
+                },
+            )
             .collect())
     }
+}
+
+/// A layer as the archive declares it, before it is a source.
+struct Declared {
+    name: String,
+    description: Option<String>,
+    fields: Vec<Field>,
 }
 
 /// A layer's name, description and fields from its `vector_layers` entry:
 /// `Number` is read as real, `String` as text, `Boolean` as boolean (any
 /// case; other types as text). `None` when it has no `id`.
-fn declared_layer(entry: &serde_json::Value) -> Option<(String, Option<String>, Vec<Field>)> {
+fn declared_layer(entry: &serde_json::Value) -> Option<Declared> {
     let name = entry.get("id")?.as_str()?.to_owned();
     let description = entry
         .get("description")
@@ -184,18 +197,18 @@ fn declared_layer(entry: &serde_json::Value) -> Option<(String, Option<String>, 
         })
         .collect();
     fields.sort_by(|a, b| a.name.cmp(&b.name));
-    Some((name, description, fields))
+    Some(Declared {
+        name,
+        description,
+        fields,
+    })
 }
 
 impl Archive {
     /// The layers, and their keys as fields typed by their first value, of
     /// the first tile found at `minzoom` among at most [`MAX_PROBED_TILES`]
     /// tiles over `bounds` (the world when unknown).
-    fn probed_layers(
-        &self,
-        minzoom: u8,
-        bounds: Option<[f64; 4]>,
-    ) -> Result<Vec<(String, Option<String>, Vec<Field>)>> {
+    fn probed_layers(&self, minzoom: u8, bounds: Option<[f64; 4]>) -> Result<Vec<Declared>> {
         let crs = Crs::shared(3857)?;
         let wgs84 = Crs::shared(4326)?;
         let area = bounds
@@ -233,7 +246,11 @@ impl Archive {
                         }
                     }
                     fields.sort_by(|a, b| a.name.cmp(&b.name));
-                    (layer.name.to_owned(), None, fields)
+                    Declared {
+                        name: layer.name.to_owned(),
+                        description: None,
+                        fields,
+                    }
                 })
                 .collect());
         }
@@ -377,15 +394,11 @@ impl FeatureSource for MvtArchiveLayer {
 
     fn features(&self, query: &FeatureQuery, visit: &mut dyn FnMut(&mut Feature)) -> Result<()> {
         let crs = query.bbox.crs();
-        let boxes = Transform::new(crs, &self.crs).bboxes(query.bbox.coords(), 8);
+        let (boxes, scale) = query.boxes_in(&self.crs);
         if boxes.is_empty() {
             return Ok(());
         }
-        // The query's pixel (twice the tolerance) in metres: the narrower
-        // side's scale, where reprojection makes units unequal.
-        let across: f64 = boxes.iter().map(|b| b[2] - b[0]).sum();
-        let down = boxes.iter().map(|b| b[3] - b[1]).fold(0.0, f64::max);
-        let scale = (across / query.bbox.width()).min(down / query.bbox.height());
+        // The query's pixel (twice the tolerance) in metres.
         let metadata = self.archive.tiles.metadata();
         let mut z = zoom_for(
             2.0 * query.tolerance * scale,

@@ -61,10 +61,11 @@ fn vector_layers_fields_are_typed_by_their_declared_type() {
         "id": "roads", "description": "",
         "fields": {"name": "String", "lanes": "number", "oneway": "Boolean", "x": "Mixed"}
     });
-    let (name, description, fields) = declared_layer(&entry).unwrap();
-    assert_eq!(name, "roads");
-    assert_eq!(description, None);
-    let typed: Vec<_> = fields
+    let declared = declared_layer(&entry).unwrap();
+    assert_eq!(declared.name, "roads");
+    assert_eq!(declared.description, None);
+    let typed: Vec<_> = declared
+        .fields
         .iter()
         .map(|f| (f.name.as_str(), f.field_type))
         .collect();
@@ -78,4 +79,98 @@ fn vector_layers_fields_are_typed_by_their_declared_type() {
         ]
     );
     assert!(declared_layer(&serde_json::json!({"fields": {}})).is_none());
+}
+
+/// An archive of one uncompressed tile at 0/0/0.
+struct OneTile {
+    data: Vec<u8>,
+    metadata: crate::metadata::TileSetMetadata,
+}
+
+impl TileArchive for OneTile {
+    fn get_tile(&self, coord: TileCoord) -> Result<Option<crate::tile::Tile>> {
+        Ok((coord == TileCoord::new(0, 0, 0)?).then(|| {
+            crate::tile::Tile::hashed(
+                bytes::Bytes::from(self.data.clone()),
+                crate::tile::Encoding::Identity,
+            )
+        }))
+    }
+
+    fn metadata(&self) -> &crate::metadata::TileSetMetadata {
+        &self.metadata
+    }
+}
+
+/// A length-delimited protobuf field.
+fn len_field(field: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut out = vec![field << 3 | 2, bytes.len() as u8];
+    out.extend(bytes);
+    out
+}
+
+#[test]
+fn a_feature_that_cannot_be_decoded_is_skipped_and_the_others_answered() {
+    // Layer "l": keys "name", "other"; values "a", 7. Feature 1: id 5, a
+    // point (2, 2) tagged name = "a", other = 7. Feature 2: a point whose
+    // MoveTo lacks its y. Feature 3: a point without tags.
+    let good = [
+        &[0x08, 5][..],
+        &len_field(2, &[0, 0, 1, 1]),
+        &[0x18, 1],
+        &len_field(4, &[9, 4, 4]),
+    ]
+    .concat();
+    let bad = [&[0x18, 1][..], &len_field(4, &[9, 4])].concat();
+    let bare = [&[0x18, 1][..], &len_field(4, &[9, 8, 8])].concat();
+    let layer = [
+        len_field(1, b"l"),
+        len_field(2, &good),
+        len_field(2, &bad),
+        len_field(2, &bare),
+        len_field(3, b"name"),
+        len_field(3, b"other"),
+        len_field(4, &len_field(1, b"a")),
+        len_field(4, &[0x20, 7]),
+        vec![0x28, 0x80, 0x20], // extent 4096
+    ]
+    .concat();
+    let mut metadata = crate::metadata::TileSetMetadata::new(TileFormat::Mvt);
+    metadata.maxzoom = 0;
+    metadata.vector_layers = Some(serde_json::json!([
+        {"id": "l", "fields": {"name": "String", "missing": "Number"}}
+    ]));
+    let archive = Arc::new(OneTile {
+        data: len_field(3, &layer),
+        metadata,
+    });
+    let layers = MvtArchiveLayer::layers(archive).unwrap();
+    let bbox = crate::Bbox::new(
+        Crs::shared(3857).unwrap(),
+        [-HALF_WORLD, -HALF_WORLD, HALF_WORLD, HALF_WORLD],
+    )
+    .unwrap();
+    let query = FeatureQuery {
+        bbox: &bbox,
+        tolerance: 1e5,
+        max: 10,
+        deadline: crate::deadline::Deadline::NONE,
+    };
+    let mut features = Vec::new();
+    layers[0]
+        .features(&query, &mut |f| features.push(f.clone()))
+        .unwrap();
+    assert_eq!(features.len(), 2, "{features:?}");
+    assert_eq!(features[0].id, Some(5));
+    // Fields sorted by name: "missing" (no such key: null), "name".
+    assert_eq!(features[0].values, [Value::Null, Value::String("a".into())]);
+    assert_eq!(features[1].values, [Value::Null, Value::Null]);
+    let unit = 2.0 * HALF_WORLD / 4096.0;
+    assert_eq!(
+        features[0].geometry,
+        Geometry::Point(geo_types::Point::new(
+            -HALF_WORLD + 2.0 * unit,
+            HALF_WORLD - 2.0 * unit
+        ))
+    );
 }
