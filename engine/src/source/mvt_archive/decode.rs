@@ -51,6 +51,27 @@ pub(super) fn layers(tile: &[u8]) -> Result<Vec<TileLayer<'_>>, Malformed> {
     Ok(layers)
 }
 
+/// The layer called `name` of an uncompressed tile, `None` when it has
+/// none. The other layers are only skimmed for their names: their keys,
+/// values and features are not decoded, and damage in them is not this
+/// layer's.
+pub(super) fn layer_named<'a>(
+    tile: &'a [u8],
+    name: &str,
+) -> Result<Option<TileLayer<'a>>, Malformed> {
+    for field in try_fields(tile) {
+        let (3, Payload::Len(bytes)) = field.map_err(|e| format!("tile: {e}"))? else {
+            continue;
+        };
+        let named = try_fields(bytes)
+            .any(|f| matches!(f, Ok((1, Payload::Len(n))) if n == name.as_bytes()));
+        if named {
+            return layer(bytes).map(Some);
+        }
+    }
+    Ok(None)
+}
+
 /// A `Layer` message: name 1, features 2, keys 3, values 4, extent 5,
 /// version 15 (§4.1).
 fn layer(bytes: &[u8]) -> Result<TileLayer<'_>, Malformed> {

@@ -429,16 +429,14 @@ impl FeatureSource for MvtArchiveLayer {
                 }
                 Err(e) => return Err(e),
             };
-            let layers = match decode::layers(&tile.0) {
-                Ok(layers) => layers,
+            let layer = match decode::layer_named(&tile.0, &self.name) {
+                Ok(Some(layer)) => layer,
+                Ok(None) => continue,
                 Err(e) => {
                     self.archive
                         .skipped(format!("tile {coord}: corrupt MVT: {e}"));
                     continue;
                 }
-            };
-            let Some(layer) = layers.iter().find(|l| l.name == self.name) else {
-                continue;
             };
             let placement = Placement::new(coord, layer.extent);
             let fields: Vec<Option<usize>> = layer
