@@ -5,7 +5,6 @@
 //! tests/clients/gpkg_client.py, which CI runs against the server.
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::sync::Arc;
 
 use hyper::StatusCode;
@@ -15,7 +14,7 @@ use tuilerie_engine::deadline::Deadline;
 use tuilerie_engine::mvt::MvtOptions;
 use tuilerie_engine::source::gpkg::GeoPackage;
 use tuilerie_engine::Bbox;
-use tuilerie_tests::{fixture, png_rgba, sample, TestServer};
+use tuilerie_tests::{fixture, gunzip, png_rgba, sample, TestServer};
 
 /// One layer of a decoded MVT tile: its name, keys, feature ids, extent
 /// and each feature's geometry commands.
@@ -120,14 +119,6 @@ fn fields_packed(mut data: &[u8]) -> Vec<u64> {
     while !data.is_empty() {
         out.push(varint(&mut data));
     }
-    out
-}
-
-fn gunzip(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(data)
-        .read_to_end(&mut out)
-        .unwrap();
     out
 }
 

@@ -10,6 +10,8 @@ pub use geo_types::Geometry;
 
 use geo_types::{Coord, LineString, Polygon};
 
+use crate::crs::Transform;
+
 /// The type of an attribute, as declared by the source (GeoPackage column
 /// types map onto these) and as TileJSON `vector_layers` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,6 +79,19 @@ pub(crate) fn visit_coords(geometry: &mut Geometry<f64>, f: &mut dyn FnMut(&mut 
             *geometry = Geometry::Polygon(p);
         }
     }
+}
+
+/// Moves every coordinate of `geometry` through `transform`.
+pub(crate) fn reproject(geometry: &mut Geometry<f64>, transform: &Transform) {
+    let mut points = Vec::new();
+    visit_coords(geometry, &mut |c| points.push((c.x, c.y)));
+    transform.apply(&mut points);
+    let mut moved = points.into_iter();
+    visit_coords(geometry, &mut |c| {
+        if let Some((x, y)) = moved.next() {
+            *c = Coord { x, y };
+        }
+    });
 }
 
 /// A geometry as GeoJSON (RFC 7946 §3.1), coordinates as they are.

@@ -46,7 +46,7 @@ mod clip;
 mod command;
 mod layer;
 mod parts;
-mod pbf;
+pub(crate) mod pbf;
 mod quantise;
 mod simplify;
 mod tile_geometry;

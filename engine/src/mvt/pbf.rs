@@ -2,7 +2,8 @@
 //! base-128 varints, zigzag for signed integers, 64-bit little-endian
 //! doubles, length-delimited strings and sub-messages, and packed repeated
 //! `uint32` (the wire format is documented at
-//! <https://protobuf.dev/programming-guides/encoding/>).
+//! <https://protobuf.dev/programming-guides/encoding/>); and their reader
+//! ([`read`]), which decodes stored tiles (`source/mvt_archive`).
 //!
 //! MVT uses four fixed messages and no other protobuf feature, so this is
 //! about a hundred lines against `prost`'s build-time code generation and
@@ -122,73 +123,144 @@ pub(super) fn write_packed(out: &mut Vec<u8>, field: u32, values: &[u32]) {
     });
 }
 
-/// A minimal protobuf reader for tests: it panics on malformed input, which
-/// is what a test wants.
-#[cfg(test)]
-pub(super) mod read {
+/// The protobuf reader: stored tiles are decoded with it
+/// (`source/mvt_archive`) and the tests read encoded tiles back with it.
+/// Every read is checked: malformed input is `None` or an `Err`, never a
+/// panic, since stored tiles are input. The tests' shorthands, which panic
+/// on malformed input as a test wants, sit on top.
+pub(crate) mod read {
     /// One field's payload.
     #[derive(Debug, Clone, Copy, PartialEq)]
     pub enum Payload<'a> {
         Varint(u64),
         Fixed64(u64),
+        /// A `float` or `fixed32` (MVT's `Value.float_value`).
+        Fixed32(u32),
         Len(&'a [u8]),
     }
 
-    /// Reads a varint at `*pos`, advancing it.
-    pub fn varint(buf: &[u8], pos: &mut usize) -> u64 {
+    /// Why a message could not be read.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Malformed(pub &'static str);
+
+    impl std::fmt::Display for Malformed {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    /// Reads a varint at `*pos`, advancing it; `None` when the buffer ends
+    /// inside it or it is longer than ten bytes.
+    pub fn try_varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
         let mut value = 0u64;
-        let mut shift = 0;
-        loop {
-            let byte = buf[*pos];
+        for shift in (0..64).step_by(7) {
+            let byte = *buf.get(*pos)?;
             *pos += 1;
             value |= u64::from(byte & 0x7f) << shift;
             if byte < 0x80 {
-                return value;
+                return Some(value);
             }
-            shift += 7;
-            assert!(shift < 64, "varint too long");
+        }
+        None
+    }
+
+    /// The fields of a message, in order: (field number, payload); the
+    /// iteration ends after the first `Err`.
+    pub fn try_fields(buf: &[u8]) -> Fields<'_> {
+        Fields { buf, pos: 0 }
+    }
+
+    /// Iterator of [`try_fields`].
+    pub struct Fields<'a> {
+        buf: &'a [u8],
+        pos: usize,
+    }
+
+    impl<'a> Fields<'a> {
+        fn next_field(&mut self) -> Result<(u32, Payload<'a>), Malformed> {
+            let (buf, pos) = (self.buf, &mut self.pos);
+            let key = try_varint(buf, pos).ok_or(TRUNCATED)?;
+            let field = u32::try_from(key >> 3).map_err(|_| Malformed("field number too large"))?;
+            let payload = match key & 7 {
+                0 => Payload::Varint(try_varint(buf, pos).ok_or(TRUNCATED)?),
+                1 => Payload::Fixed64(u64::from_le_bytes(take::<8>(buf, pos)?)),
+                2 => {
+                    let len = try_varint(buf, pos).ok_or(TRUNCATED)?;
+                    let len = usize::try_from(len).map_err(|_| TRUNCATED)?;
+                    let end = pos.checked_add(len).ok_or(TRUNCATED)?;
+                    let bytes = buf.get(*pos..end).ok_or(TRUNCATED)?;
+                    *pos = end;
+                    Payload::Len(bytes)
+                }
+                5 => Payload::Fixed32(u32::from_le_bytes(take::<4>(buf, pos)?)),
+                _ => return Err(Malformed("unknown wire type")),
+            };
+            Ok((field, payload))
         }
     }
 
-    /// All fields of a message, in order: (field number, payload).
-    pub fn fields(buf: &[u8]) -> Vec<(u32, Payload<'_>)> {
-        let mut pos = 0;
-        let mut out = Vec::new();
-        while pos < buf.len() {
-            let key = varint(buf, &mut pos);
-            let field = (key >> 3) as u32;
-            let payload = match key & 7 {
-                0 => Payload::Varint(varint(buf, &mut pos)),
-                1 => {
-                    let bytes: [u8; 8] = buf[pos..pos + 8].try_into().unwrap();
-                    pos += 8;
-                    Payload::Fixed64(u64::from_le_bytes(bytes))
-                }
-                2 => {
-                    let len = varint(buf, &mut pos) as usize;
-                    pos += len;
-                    Payload::Len(&buf[pos - len..pos])
-                }
-                wire => panic!("unexpected wire type {wire}"),
-            };
-            out.push((field, payload));
+    const TRUNCATED: Malformed = Malformed("message cut short");
+
+    /// The `N` bytes at `*pos`, advancing it.
+    fn take<const N: usize>(buf: &[u8], pos: &mut usize) -> Result<[u8; N], Malformed> {
+        let bytes = buf
+            .get(*pos..)
+            .and_then(|rest| rest.first_chunk::<N>())
+            .ok_or(TRUNCATED)?;
+        *pos += N;
+        Ok(*bytes)
+    }
+
+    impl<'a> Iterator for Fields<'a> {
+        type Item = Result<(u32, Payload<'a>), Malformed>;
+
+        fn next(&mut self) -> Option<Self::Item> {
+            if self.pos >= self.buf.len() {
+                return None;
+            }
+            let field = self.next_field();
+            if field.is_err() {
+                self.pos = self.buf.len();
+            }
+            Some(field)
         }
-        out
     }
 
     /// The varints of a packed repeated field.
-    pub fn packed(buf: &[u8]) -> Vec<u64> {
+    pub fn try_packed(buf: &[u8]) -> Result<Vec<u64>, Malformed> {
         let mut pos = 0;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(buf.len());
         while pos < buf.len() {
-            out.push(varint(buf, &mut pos));
+            out.push(try_varint(buf, &mut pos).ok_or(Malformed("packed field cut short"))?);
         }
-        out
+        Ok(out)
     }
 
     /// Inverse of zigzag.
     pub fn unzigzag(value: u64) -> i64 {
         (value >> 1) as i64 ^ -((value & 1) as i64)
+    }
+
+    /// Reads a varint at `*pos`, advancing it (tests: panics on malformed
+    /// input).
+    #[cfg(test)]
+    pub fn varint(buf: &[u8], pos: &mut usize) -> u64 {
+        try_varint(buf, pos).expect("a well-formed varint")
+    }
+
+    /// All fields of a message, in order (tests: panics on malformed input).
+    #[cfg(test)]
+    pub fn fields(buf: &[u8]) -> Vec<(u32, Payload<'_>)> {
+        try_fields(buf)
+            .collect::<Result<_, _>>()
+            .expect("a well-formed message")
+    }
+
+    /// The varints of a packed repeated field (tests: panics on malformed
+    /// input).
+    #[cfg(test)]
+    pub fn packed(buf: &[u8]) -> Vec<u64> {
+        try_packed(buf).expect("a well-formed packed field")
     }
 }
 

@@ -2,7 +2,8 @@
 //! can give: [`TileArchive`] for pre-encoded tiles (PMTiles, MBTiles),
 //! [`RasterSource`] for pixels by block (GeoTIFF, GeoPackage tile
 //! pyramids, raster archives through [`archive_raster`]), [`FeatureSource`]
-//! for features in a box (GeoPackage feature tables). Sources never build
+//! for features in a box (GeoPackage feature tables, the layers of MVT
+//! archives through [`mvt_archive`]). Sources never build
 //! layers: the catalog does (`catalog/open.rs`). Adding a format means one
 //! module here and one arm there.
 
@@ -11,6 +12,7 @@ pub mod cog;
 pub mod gpkg;
 mod image_block;
 pub mod mbtiles;
+pub mod mvt_archive;
 pub mod pmtiles;
 mod sqlite;
 
@@ -20,7 +22,7 @@ use std::sync::Arc;
 
 use crate::bbox::Bbox;
 use crate::cache::ByteLru;
-use crate::crs::Crs;
+use crate::crs::{Crs, Transform};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::feature::{Feature, Field};
@@ -110,6 +112,20 @@ pub struct FeatureQuery<'a> {
     pub max: usize,
     /// When the query is abandoned.
     pub deadline: Deadline,
+}
+
+impl FeatureQuery<'_> {
+    /// The query's box in `crs` (two boxes where it crosses `crs`'s
+    /// antimeridian, none where the transform places no point) and how
+    /// many units of `crs` one unit of the query's CRS spans: the narrower
+    /// side's scale, where reprojection makes units unequal.
+    pub(crate) fn boxes_in(&self, crs: &Crs) -> (Vec<[f64; 4]>, f64) {
+        let boxes = Transform::new(self.bbox.crs(), crs).bboxes(self.bbox.coords(), 8);
+        let across: f64 = boxes.iter().map(|b| b[2] - b[0]).sum();
+        let down = boxes.iter().map(|b| b[3] - b[1]).fold(0.0, f64::max);
+        let scale = (across / self.bbox.width()).min(down / self.bbox.height());
+        (boxes, scale)
+    }
 }
 
 /// Features in a box, with their attributes: what vector tiles are cut

@@ -6,13 +6,12 @@
 
 use std::sync::Arc;
 
-use geo_types::{Coord, Geometry};
 use rustc_hash::FxHashSet;
 
 use super::{FeatureTable, GeoPackage, Selection, Stroke};
 use crate::crs::{Crs, Transform};
 use crate::error::{Error, Result};
-use crate::feature::{visit_coords, Feature, Field};
+use crate::feature::{reproject, Feature, Field};
 use crate::source::{FeatureQuery, FeatureSource};
 
 /// One feature table of a GeoPackage, ready to query.
@@ -126,15 +125,11 @@ impl FeatureSource for GpkgTable {
         let crs = query.bbox.crs();
         // Two boxes where the query crosses the table's antimeridian: a
         // feature in both (a country across it) is visited once.
-        let boxes = Transform::new(crs, &self.crs).bboxes(query.bbox.coords(), 8);
+        let (boxes, scale) = query.boxes_in(&self.crs);
         if boxes.is_empty() {
             return Ok(());
         }
-        // The tolerance in the table's units: the narrower side's scale,
-        // where reprojection makes units unequal.
-        let across: f64 = boxes.iter().map(|b| b[2] - b[0]).sum();
-        let down = boxes.iter().map(|b| b[3] - b[1]).fold(0.0, f64::max);
-        let scale = (across / query.bbox.width()).min(down / query.bbox.height());
+        // The tolerance in the table's units.
         let stroke = Stroke::Within(query.tolerance * scale);
         let transform = Transform::new(&self.crs, crs);
         let reprojected = self.crs.epsg != crs.epsg;
@@ -161,17 +156,4 @@ impl FeatureSource for GpkgTable {
         }
         Ok(())
     }
-}
-
-/// Moves every coordinate of `geometry` through `transform`.
-fn reproject(geometry: &mut Geometry<f64>, transform: &Transform) {
-    let mut points = Vec::new();
-    visit_coords(geometry, &mut |c| points.push((c.x, c.y)));
-    transform.apply(&mut points);
-    let mut moved = points.into_iter();
-    visit_coords(geometry, &mut |c| {
-        if let Some((x, y)) = moved.next() {
-            *c = Coord { x, y };
-        }
-    });
 }
