@@ -169,15 +169,21 @@ fn layer_image(layer: &Layer, request: &MapRequest) -> Result<Rgba> {
             deadline: request.deadline,
         });
     }
-    match &layer.source {
-        LayerSource::Features(vector) => draw_features(vector, request),
-        _ => Err(Error::Unsupported {
-            path: layer.path.clone(),
-            detail: format!(
-                "layer {:?} holds vector tiles, which maps cannot draw yet",
-                layer.id
-            ),
-        }),
+    match layer.source.features() {
+        Some(vector) => draw_features(vector, request),
+        None => Err(undrawable(layer)),
+    }
+}
+
+/// The error for a layer maps cannot draw: an archive whose tiles could
+/// not be read as a raster or as features when it was opened (logged then).
+fn undrawable(layer: &Layer) -> Error {
+    Error::Unsupported {
+        path: layer.path.clone(),
+        detail: format!(
+            "layer {:?}: its stored tiles cannot be drawn into a map",
+            layer.id
+        ),
     }
 }
 
@@ -316,14 +322,8 @@ pub fn legend(layer: &Layer, width: Option<u32>, height: Option<u32>) -> Result<
         };
         return layer_image(layer, &request);
     }
-    let LayerSource::Features(vector) = &layer.source else {
-        return Err(Error::Unsupported {
-            path: layer.path.clone(),
-            detail: format!(
-                "layer {:?} holds vector tiles, which maps cannot draw yet",
-                layer.id
-            ),
-        });
+    let Some(vector) = layer.source.features() else {
+        return Err(undrawable(layer));
     };
     let mut kinds = Vec::new();
     for table in vector.tables() {

@@ -16,7 +16,7 @@ use crate::metadata::TileSetMetadata;
 use crate::source::{SourceContext, SOURCE_EXTENSIONS};
 
 pub use geopackage::vector_layer;
-pub use open::LayerSource;
+pub use open::{Drawn, LayerSource};
 
 /// A layer as configured (a `[[layers]]` table of the config file, or a
 /// discovered file): a file and what to say about it. Options left `None`

@@ -9,18 +9,27 @@ use crate::error::Result;
 use crate::metadata::TileSetMetadata;
 use crate::raster::RasterLayer;
 use crate::raster_style::StyleSpec;
+use crate::mvt::MvtOptions;
 use crate::source::archive_raster::ArchiveRaster;
+use crate::source::mvt_archive::MvtArchiveLayer;
 use crate::source::{extension, open_archive, SourceContext, TileArchive};
-use crate::tile::TileFormat;
-use crate::vector::VectorLayer;
+use crate::tile::{TileFormat, MAX_ZOOM};
+use crate::vector::{VectorLayer, VectorTable};
 
 /// What a layer serves from: stored tiles, a raster rendered per request,
 /// or features cut into vector tiles per request.
 #[derive(Clone)]
 pub enum LayerSource {
-    /// Stored tiles, and for an archive of images its raster view, which
-    /// maps in other grids and CRSs are drawn from.
-    Tiles(Arc<dyn TileArchive>, Option<Arc<RasterLayer>>),
+    /// Stored tiles, and the view maps in other grids and CRSs are drawn
+    /// from: a raster for an archive of images, features for one of MVT.
+    Tiles(Arc<dyn TileArchive>, Option<Drawn>),
+    Raster(Arc<RasterLayer>),
+    Features(Arc<VectorLayer>),
+}
+
+/// What maps draw an archive's layer from.
+#[derive(Clone)]
+pub enum Drawn {
     Raster(Arc<RasterLayer>),
     Features(Arc<VectorLayer>),
 }
@@ -29,7 +38,19 @@ impl LayerSource {
     /// The raster maps draw this layer from, when it is one.
     pub fn raster(&self) -> Option<&Arc<RasterLayer>> {
         match self {
-            LayerSource::Raster(raster) | LayerSource::Tiles(_, Some(raster)) => Some(raster),
+            LayerSource::Raster(raster) | LayerSource::Tiles(_, Some(Drawn::Raster(raster))) => {
+                Some(raster)
+            }
+            _ => None,
+        }
+    }
+
+    /// The features maps draw (and GetFeatureInfo queries) this layer
+    /// from, when it has features.
+    pub fn features(&self) -> Option<&Arc<VectorLayer>> {
+        match self {
+            LayerSource::Features(vector)
+            | LayerSource::Tiles(_, Some(Drawn::Features(vector))) => Some(vector),
             _ => None,
         }
     }
@@ -65,31 +86,43 @@ pub(super) fn open_file(
         )?))),
         _ => {
             let archive = open_archive(path, ctx)?;
-            let raster = raster_view(&archive, path, style, ctx);
-            Ok(LayerSource::Tiles(archive, raster))
+            let drawn = drawn(&archive, path, style, ctx);
+            Ok(LayerSource::Tiles(archive, drawn))
         }
     }
 }
 
-/// The raster view of an archive of images; `None` for vector tiles, and
-/// (logged) where the archive's tiles cannot be read as a raster: its
-/// stored tiles are still served.
-fn raster_view(
+/// What maps draw an archive from: its raster view for images, its MVT
+/// layers as feature sources for vector tiles; `None` (logged) where the
+/// archive's tiles cannot be read so: its stored tiles are still served.
+fn drawn(
     archive: &Arc<dyn TileArchive>,
     path: &Path,
     style: &StyleSpec,
     ctx: &Arc<SourceContext>,
-) -> Option<Arc<RasterLayer>> {
-    if !matches!(
-        archive.metadata().format,
-        TileFormat::Png | TileFormat::Jpeg | TileFormat::Webp
-    ) {
-        return None;
-    }
-    let view = ArchiveRaster::new(Arc::clone(archive), Arc::clone(ctx))
-        .and_then(|source| RasterLayer::new(Arc::new(source.with_path(path)), path, style));
+) -> Option<Drawn> {
+    let view = match archive.metadata().format {
+        TileFormat::Png | TileFormat::Jpeg | TileFormat::Webp => {
+            ArchiveRaster::new(Arc::clone(archive), Arc::clone(ctx))
+                .and_then(|source| RasterLayer::new(Arc::new(source.with_path(path)), path, style))
+                .map(|layer| Drawn::Raster(Arc::new(layer)))
+        }
+        TileFormat::Mvt => MvtArchiveLayer::layers_at(Arc::clone(archive), path).and_then(|layers| {
+            let tables = layers
+                .into_iter()
+                .map(|layer| VectorTable {
+                    source: Arc::new(layer),
+                    minzoom: 0,
+                    maxzoom: MAX_ZOOM,
+                })
+                .collect();
+            let vector = VectorLayer::new(tables, MvtOptions::default(), path)?;
+            Ok(Drawn::Features(Arc::new(vector)))
+        }),
+        _ => return None,
+    };
     match view {
-        Ok(layer) => Some(Arc::new(layer)),
+        Ok(view) => Some(view),
         Err(error) => {
             tracing::warn!(path = %path.display(), %error,
                 "stored tiles served, but maps cannot draw this archive");

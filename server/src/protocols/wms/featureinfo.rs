@@ -94,8 +94,8 @@ pub(crate) async fn reply(state: &AppState, params: &Params, version: Version) -
         layers
             .iter()
             .map(|layer| {
-                let found = match &layer.source {
-                    LayerSource::Features(vector) => Found::Features(features_at(
+                let found = match layer.source.features() {
+                    Some(vector) => Found::Features(features_at(
                         vector,
                         bbox,
                         point,
