@@ -331,15 +331,17 @@ async fn errors_are_service_exception_reports_with_their_codes() {
             "1.3.0",
             "InvalidParameterValue",
         ),
+        // GetMap and GetFeatureInfo are served: without LAYERS they name
+        // the missing layer (as MapServer and GeoServer do).
         (
             "SERVICE=WMS&REQUEST=GetMap&VERSION=1.3.0",
             "1.3.0",
-            "OperationNotSupported",
+            "LayerNotDefined",
         ),
         (
             "SERVICE=WMS&REQUEST=GetFeatureInfo&VERSION=1.1.1",
             "1.1.1",
-            "OperationNotSupported",
+            "LayerNotDefined",
         ),
         (
             "SERVICE=WMS&REQUEST=DescribeLayer",
@@ -352,7 +354,7 @@ async fn errors_are_service_exception_reports_with_their_codes() {
     }
     let r = server.get("/wms?REQUEST=GetMap&VERSION=1.3.0").await;
     assert!(text(&r).contains("xmlns=\"http://www.opengis.net/ogc\""));
-    assert!(text(&r).contains("locator=\"REQUEST\""));
+    assert!(text(&r).contains("locator=\"LAYERS\""));
     let r = server.get("/wms?REQUEST=GetMap&VERSION=1.1.1").await;
     assert!(text(&r).contains("exception_1_1_1.dtd"));
     assert!(
