@@ -18,6 +18,7 @@
    bilinear warp of the file (features: gdal.Rasterize of the table) within
    the tolerances of image_compare.py, and the same comparison must fail
    for the map of a box shifted by a few pixels and for a blank image.
+   GDAL's own URL syntax (WMS:<GetMap URL>) is read the same way.
 
     /usr/bin/python3 tests/clients/gdal_client.py http://127.0.0.1:8080
 """
@@ -177,6 +178,30 @@ def check_wms(base):
         assert ic.failures(moved), f"{what}: a box shifted by 3 px passes too ({ic.summary(moved)})"
         assert ic.failures(ic.compare(numpy.zeros_like(reference), reference))
         lines.append(f"  {what}: {ic.summary(numbers)}; shifted 3 px: {ic.summary(moved)}")
+
+    # GDAL's own URL syntax (WMS:<GetMap URL>): it reads the 1.3.0 BBOX of
+    # EPSG:4326 latitude first, georeferences the dataset from it, asks
+    # for a map at the overview level the read needs and resamples it.
+    layer, path, bbox, w, h = "geography-class-png", "geography-class-png.mbtiles", (-20, 30, 40, 70), 240, 160
+    reference = ic.warped(str(SAMPLES / path), "EPSG:4326", bbox, w, h)
+    for shift in (0, 3):
+        b = ic.shifted(bbox, shift, w)
+        ds = gdal.Open(f"WMS:{base}/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS={layer}"
+                       f"&CRS=EPSG:4326&BBOX={b[1]},{b[0]},{b[3]},{b[2]}&FORMAT=image/png&TRANSPARENT=TRUE")
+        gt = ds.GetGeoTransform()
+        read_box = (gt[0], gt[3] + gt[5] * ds.RasterYSize, gt[0] + gt[1] * ds.RasterXSize, gt[3])
+        assert all(abs(x - y) < 1e-6 for x, y in zip(read_box, b)), f"WMS: URL: GDAL reads the BBOX as {read_box}, not {b}"
+        read = ds.ReadAsArray(buf_xsize=w, buf_ysize=h, resample_alg=gdal.GRIORA_Bilinear)
+        numbers = ic.compare(ic.rgba(read), reference)
+        # Two resamplings (the server's map at the overview GDAL asks for,
+        # then GDAL's bilinear read down to w x h): 95 % within 8 levels.
+        why = ic.failures(numbers, ic.MAX_MEAN_DIFF, 0.95)
+        if shift == 0:
+            assert not why, f"WMS: URL {layer}: differs from GDAL's warp of {path}: {'; '.join(why)}"
+            lines.append(f"  {layer} via WMS:<GetMap URL> 1.3.0 EPSG:4326 read at {w}x{h}: {ic.summary(numbers)}")
+        else:
+            assert why, f"WMS: URL {layer}: a box shifted by {shift} px passes too ({ic.summary(numbers)})"
+            lines.append(f"    shifted {shift} px: {ic.summary(numbers)}")
 
     # Features at 512 px: the drawn outline widens the polygons by about a
     # pixel, which costs 3 % of agreement at 256 px over this box.
