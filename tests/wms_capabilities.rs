@@ -181,6 +181,59 @@ async fn epsg_4326_boxes_are_latitude_first_in_1_3_0_only() {
     );
 }
 
+/// Issue 13 (found by tests/clients/owslib_client.py): a raster's
+/// `BoundingBox` in its own CRS was its WGS 84 box transformed back, a box
+/// around a box (68 m too wide on each side for the 1 km Lambert-93 DEM);
+/// it is the grid's extent, as GDAL reads it (tests/fixtures/cogs.json).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rasters_box_in_its_own_crs_is_its_extent_as_gdal_reads_it() {
+    let server = TestServer::samples().await;
+    let v130 = text(
+        &server
+            .get("/wms?REQUEST=GetCapabilities&VERSION=1.3.0")
+            .await,
+    );
+    let v111 = text(
+        &server
+            .get("/wms?REQUEST=GetCapabilities&VERSION=1.1.1")
+            .await,
+    );
+    let fixture = samples().parent().unwrap().join("tests/fixtures/cogs.json");
+    let reference: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture).unwrap()).unwrap();
+    let mut compared = 0;
+    for (name, r) in reference.as_object().unwrap() {
+        let id = name.trim_end_matches(".tiff").trim_end_matches(".tif");
+        let epsg = r["epsg"].as_u64().unwrap_or(0);
+        let crs = format!("EPSG:{epsg}");
+        // EPSG:4326 boxes are made whole across the antimeridian, not cut.
+        if [0, 4326].contains(&epsg) || !v130.contains(&format!("<Name>{id}</Name>")) {
+            continue;
+        }
+        let gt: Vec<f64> = r["geotransform"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let (w, h) = (r["width"].as_f64().unwrap(), r["height"].as_f64().unwrap());
+        let gdal = [gt[0], gt[3] + h * gt[5], gt[0] + w * gt[1], gt[3]];
+        // A hundredth of a pixel.
+        let tolerance = gt[1].abs().min(gt[5].abs()) / 100.0;
+        for (xml, attribute) in [(&v130, "CRS"), (&v111, "SRS")] {
+            let ours = bounding_box(xml, id, attribute, &crs);
+            assert!(
+                ours.iter()
+                    .zip(gdal)
+                    .all(|(a, b)| (a - b).abs() <= tolerance),
+                "{id} {attribute}={crs}: {ours:?}, GDAL's extent {gdal:?}"
+            );
+        }
+        compared += 1;
+    }
+    assert!(compared >= 5, "only {compared} layers compared");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn parameter_names_are_case_insensitive_and_service_may_be_omitted() {
     let server = TestServer::samples().await;
@@ -253,15 +306,17 @@ async fn errors_are_service_exception_reports_with_their_codes() {
             "1.3.0",
             "InvalidParameterValue",
         ),
+        // GetMap and GetFeatureInfo are served: without LAYERS they name
+        // the missing layer (as MapServer and GeoServer do).
         (
             "SERVICE=WMS&REQUEST=GetMap&VERSION=1.3.0",
             "1.3.0",
-            "OperationNotSupported",
+            "LayerNotDefined",
         ),
         (
             "SERVICE=WMS&REQUEST=GetFeatureInfo&VERSION=1.1.1",
             "1.1.1",
-            "OperationNotSupported",
+            "LayerNotDefined",
         ),
         (
             "SERVICE=WMS&REQUEST=DescribeLayer",
@@ -274,7 +329,7 @@ async fn errors_are_service_exception_reports_with_their_codes() {
     }
     let r = server.get("/wms?REQUEST=GetMap&VERSION=1.3.0").await;
     assert!(text(&r).contains("xmlns=\"http://www.opengis.net/ogc\""));
-    assert!(text(&r).contains("locator=\"REQUEST\""));
+    assert!(text(&r).contains("locator=\"LAYERS\""));
     let r = server.get("/wms?REQUEST=GetMap&VERSION=1.1.1").await;
     assert!(text(&r).contains("exception_1_1_1.dtd"));
     assert!(

@@ -316,7 +316,7 @@ impl Document<'_> {
         for crs in &common {
             let _ = writeln!(xml, "<{0}>{1}</{0}>", self.crs_tag(), escape(crs));
         }
-        self.extent(xml, union(all.iter().map(|l| bounds(l))), &common);
+        self.extent(xml, union(all.iter().map(|l| bounds(l))), &common, None);
         for (group, members) in &groups {
             self.group(xml, group, members, &common);
         }
@@ -335,7 +335,7 @@ impl Document<'_> {
     fn group(&self, xml: &mut String, group: &WmsGroup, members: &[&Layer], common: &[&str]) {
         let title = group.title.as_deref().unwrap_or(&group.name);
         open_layer(xml, &group.name, title, group.summary.as_deref());
-        self.extent(xml, union(members.iter().map(|l| bounds(l))), common);
+        self.extent(xml, union(members.iter().map(|l| bounds(l))), common, None);
         // No Style here: styles are inherited, and a child may not
         // redefine an inherited one's name (06-042 §7.2.4.6.5), so the
         // members keep their own `default`.
@@ -360,7 +360,7 @@ impl Document<'_> {
             .copied()
             .chain(own.iter().map(String::as_str))
             .collect();
-        self.extent(xml, bounds(layer), &crs);
+        self.extent(xml, bounds(layer), &crs, native_box(layer));
         if let Some(attribution) = &meta.attribution {
             let _ = writeln!(
                 xml,
@@ -389,8 +389,20 @@ impl Document<'_> {
     /// The geographic box and one `BoundingBox` per CRS, in that CRS's
     /// axis order in 1.3.0 (06-042 §6.7.3.3: EPSG:4326 is latitude
     /// first), easting first in 1.1.1 (01-068r3 §6.5.6). A CRS the box
-    /// cannot be transformed into gets no `BoundingBox`.
-    fn extent(&self, xml: &mut String, [w, s, e, n]: [f64; 4], crs: &[&str]) {
+    /// cannot be transformed into gets no `BoundingBox`. `native`, a
+    /// raster's own CRS and grid extent, narrows the box in that CRS: the
+    /// WGS 84 box transformed back is a box around a box, wider than the
+    /// data, and a tile pyramid's grid may run past its data, so the box
+    /// written is the intersection of the two (in a projected CRS only: a
+    /// geographic grid may run past the antimeridian, where the WGS 84 box
+    /// is made whole).
+    fn extent(
+        &self,
+        xml: &mut String,
+        [w, s, e, n]: [f64; 4],
+        crs: &[&str],
+        native: Option<(String, [f64; 4])>,
+    ) {
         if self.v130() {
             let _ = writeln!(
                 xml,
@@ -412,9 +424,23 @@ impl Document<'_> {
                 let Ok(target) = Crs::from_name(name) else {
                     continue;
                 };
-                let Some(b) = transformed([w, s, e, n], &wgs84, &target) else {
+                let Some(mut b) = transformed([w, s, e, n], &wgs84, &target) else {
                     continue;
                 };
+                let projected = !target.is_geographic();
+                if let Some((_, grid)) = native.as_ref().filter(|(c, _)| projected && c == name) {
+                    // Both contain the data: their intersection is tighter.
+                    // (Not in longitudes, where a grid may run past 180°.)
+                    let cut = [
+                        b[0].max(grid[0]),
+                        b[1].max(grid[1]),
+                        b[2].min(grid[2]),
+                        b[3].min(grid[3]),
+                    ];
+                    if cut[0] < cut[2] && cut[1] < cut[3] {
+                        b = cut;
+                    }
+                }
                 (b, self.v130() && target.northing_first())
             };
             let [x0, y0, x1, y1] = if swap {
@@ -564,6 +590,32 @@ fn own_crs(layer: &Layer) -> Vec<String> {
         own.push("EPSG:2154".into());
     }
     own
+}
+
+/// A raster layer's CRS name and the extent of its full-resolution grid in
+/// that CRS, easting first (a pyramid's whole tile matrix, which may run
+/// past the data); `None` for other layers and rotated grids.
+fn native_box(layer: &Layer) -> Option<(String, [f64; 4])> {
+    let LayerSource::Raster(raster) = &layer.source else {
+        return None;
+    };
+    let gt = raster.source.geotransform()?;
+    let full = raster.source.levels().first()?;
+    if gt[2] != 0.0 || gt[4] != 0.0 {
+        return None;
+    }
+    let xs = [gt[0], gt[0] + f64::from(full.width) * gt[1]];
+    let ys = [gt[3], gt[3] + f64::from(full.height) * gt[5]];
+    let extent = [
+        xs[0].min(xs[1]),
+        ys[0].min(ys[1]),
+        xs[0].max(xs[1]),
+        ys[0].max(ys[1]),
+    ];
+    extent
+        .iter()
+        .all(|v| v.is_finite())
+        .then(|| (format!("EPSG:{}", raster.crs.epsg), extent))
 }
 
 /// Keywords of a layer: the names of a vector layer's feature layers.

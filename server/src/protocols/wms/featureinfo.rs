@@ -103,7 +103,7 @@ pub(crate) async fn reply(state: &AppState, params: &Params, version: Version) -
                         count,
                         request.deadline,
                     )?),
-                    source => match source.raster() {
+                    None => match layer.source.raster() {
                         Some(raster) => {
                             Found::Values(raster.values_at(bbox.crs(), point.0, point.1)?)
                         }
