@@ -214,7 +214,6 @@ fn draw_features(vector: &VectorLayer, request: &MapRequest) -> Result<Rgba> {
         max: MAX_FEATURES_PER_TILE,
         deadline: request.deadline,
     };
-    let style = PlainStyle::default();
     let mut canvas = Canvas::new(
         request.width as usize,
         request.height as usize,
@@ -234,6 +233,10 @@ fn draw_features(vector: &VectorLayer, request: &MapRequest) -> Result<Rgba> {
             geometries.push(geometry);
         })?;
         request.deadline.check("drawing features")?;
+        let style = PlainStyle {
+            outline_polygons: !table.source.cut_at_tiles(),
+            ..PlainStyle::default()
+        };
         draw(&mut canvas, &geometries, &style);
     }
     Ok(canvas.into_rgba())

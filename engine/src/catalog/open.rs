@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::metadata::TileSetMetadata;
+use crate::mvt::MvtOptions;
 use crate::raster::RasterLayer;
 use crate::raster_style::StyleSpec;
-use crate::mvt::MvtOptions;
 use crate::source::archive_raster::ArchiveRaster;
 use crate::source::mvt_archive::MvtArchiveLayer;
 use crate::source::{extension, open_archive, SourceContext, TileArchive};
@@ -107,18 +107,20 @@ fn drawn(
                 .and_then(|source| RasterLayer::new(Arc::new(source.with_path(path)), path, style))
                 .map(|layer| Drawn::Raster(Arc::new(layer)))
         }
-        TileFormat::Mvt => MvtArchiveLayer::layers_at(Arc::clone(archive), path).and_then(|layers| {
-            let tables = layers
-                .into_iter()
-                .map(|layer| VectorTable {
-                    source: Arc::new(layer),
-                    minzoom: 0,
-                    maxzoom: MAX_ZOOM,
-                })
-                .collect();
-            let vector = VectorLayer::new(tables, MvtOptions::default(), path)?;
-            Ok(Drawn::Features(Arc::new(vector)))
-        }),
+        TileFormat::Mvt => {
+            MvtArchiveLayer::layers_at(Arc::clone(archive), path).and_then(|layers| {
+                let tables = layers
+                    .into_iter()
+                    .map(|layer| VectorTable {
+                        source: Arc::new(layer),
+                        minzoom: 0,
+                        maxzoom: MAX_ZOOM,
+                    })
+                    .collect();
+                let vector = VectorLayer::new(tables, MvtOptions::default(), path)?;
+                Ok(Drawn::Features(Arc::new(vector)))
+            })
+        }
         _ => return None,
     };
     match view {

@@ -40,6 +40,9 @@ pub struct PlainStyle {
     pub stroke_width: f32,
     /// Radius of a point's circle; 0 draws no points.
     pub point_radius: f32,
+    /// Whether polygons are outlined. Not for polygons cut at tile edges
+    /// (an MVT archive's): their cuts would be outlined as a grid.
+    pub outline_polygons: bool,
 }
 
 impl Default for PlainStyle {
@@ -54,6 +57,7 @@ impl Default for PlainStyle {
             stroke: [0x00, 0x00, 0x00, 0xFF],
             stroke_width: 1.0,
             point_radius: 3.0,
+            outline_polygons: true,
         }
     }
 }
@@ -108,6 +112,7 @@ struct Painter<'c> {
     /// Where polygons and lines go while paints are opaque; `None` draws
     /// them one by one (translucent paint must not merge overlaps).
     batch: Option<Batch>,
+    outline_polygons: bool,
 }
 
 impl<'c> Painter<'c> {
@@ -150,6 +155,7 @@ impl<'c> Painter<'c> {
             ring: Vec::new(),
             scratch: Vec::new(),
             batch: opaque.then(Batch::default),
+            outline_polygons: style.outline_polygons,
         }
     }
 
@@ -199,7 +205,7 @@ impl<'c> Painter<'c> {
         // Points are drawn one by one: what is batched goes first, under.
         self.flush();
         if let Some(path) = PathBuilder::from_circle(c.x as f32, c.y as f32, self.radius) {
-            self.fill_and_outline(&path);
+            self.fill_and_outline(&path, true);
         }
     }
 
@@ -248,7 +254,7 @@ impl<'c> Painter<'c> {
                 self.push_ring(&mut pb, ring, None);
             }
             if let Some(path) = pb.finish() {
-                self.fill_and_outline(&path);
+                self.fill_and_outline(&path, self.outline_polygons);
             }
             return;
         };
@@ -258,7 +264,7 @@ impl<'c> Painter<'c> {
             self.push_ring(&mut batch.fills, ring, Some(exterior));
             // The clipped ring, as pushed to the fills, outlined too.
             if let [first, rest @ ..] = self.ring.as_slice() {
-                if rest.len() >= 2 {
+                if rest.len() >= 2 && self.outline_polygons {
                     batch.outlines.move_to(first.x as f32, first.y as f32);
                     rest.iter()
                         .for_each(|c| batch.outlines.line_to(c.x as f32, c.y as f32));
@@ -313,7 +319,7 @@ impl<'c> Painter<'c> {
         }
     }
 
-    fn fill_and_outline(&mut self, path: &Path) {
+    fn fill_and_outline(&mut self, path: &Path, outline: bool) {
         let pixmap = &mut self.canvas.pixmap;
         let bounds = path.bounds();
         // tiny-skia logs and skips a fill of no area; skip it quietly.
@@ -321,7 +327,7 @@ impl<'c> Painter<'c> {
         if let Some(paint) = self.fill.as_ref().filter(|_| has_area) {
             pixmap.fill_path(path, paint, FillRule::EvenOdd, Transform::identity(), None);
         }
-        if let Some((paint, stroke)) = &self.stroke {
+        if let Some((paint, stroke)) = self.stroke.as_ref().filter(|_| outline) {
             pixmap.stroke_path(path, paint, stroke, Transform::identity(), None);
         }
     }
@@ -460,11 +466,43 @@ mod tests {
             stroke: STROKE,
             stroke_width: width,
             point_radius: 0.0,
+            outline_polygons: true,
         }
     }
 
     fn square(min: f64, max: f64) -> Polygon<f64> {
         polygon![(x: min, y: min), (x: max, y: min), (x: max, y: max), (x: min, y: max)]
+    }
+
+    #[test]
+    fn polygons_cut_at_tiles_are_filled_without_outlines_but_lines_are_stroked() {
+        let style = PlainStyle {
+            fill: FILL,
+            stroke: STROKE,
+            outline_polygons: false,
+            ..PlainStyle::default()
+        };
+        let geometries: Vec<Geometry<f64>> = vec![
+            square(4.5, 15.5).into(),
+            line_string![(x: 0.0, y: 18.5), (x: 20.0, y: 18.5)].into(),
+        ];
+        let img = render(20, 1.0, &style, &geometries);
+        // Inside the square's edges: its fill; on them (row 4, where a
+        // 1-pixel outline centred on y = 4.5 would lie): half its fill.
+        assert_eq!(px(&img, 10, 5), FILL);
+        assert_eq!(px(&img, 5, 10), FILL);
+        assert!(px(&img, 10, 4)[3] < 200, "{:?}", px(&img, 10, 4));
+        assert_eq!(px(&img, 10, 18), STROKE);
+        let outlined = render(
+            20,
+            1.0,
+            &PlainStyle {
+                outline_polygons: true,
+                ..style
+            },
+            &geometries,
+        );
+        assert_eq!(px(&outlined, 10, 4), STROKE);
     }
 
     #[test]
@@ -669,6 +707,7 @@ mod tests {
                 stroke: STROKE,
                 stroke_width: size,
                 point_radius: size,
+                outline_polygons: true,
             };
             let img = render(20, 1.0, &style, &[square.clone(), dot.clone()]);
             assert!(img.is_empty(), "size {size}");

@@ -142,6 +142,12 @@ pub trait FeatureSource: Send + Sync {
     /// The declared geometry type, an OGC Simple Features name in capitals
     /// (`MULTIPOLYGON`, `POINT`, `GEOMETRY` when any).
     fn geometry_type(&self) -> &str;
+    /// Whether features come cut at tile edges (an archive of vector
+    /// tiles): a feature across tiles comes as one piece per tile, with
+    /// edges along the cuts that are not the feature's own.
+    fn cut_at_tiles(&self) -> bool {
+        false
+    }
     /// The extent of the features in [`FeatureSource::crs`], when known.
     fn extent(&self) -> Option<[f64; 4]>;
     /// Visits the features whose envelope meets `query.bbox`, reprojected

@@ -388,6 +388,10 @@ impl FeatureSource for MvtArchiveLayer {
         "GEOMETRY"
     }
 
+    fn cut_at_tiles(&self) -> bool {
+        true
+    }
+
     fn extent(&self) -> Option<[f64; 4]> {
         self.extent
     }
