@@ -1,6 +1,6 @@
 //! Raster stages, one bench each: block decoding per compression (cache
 //! disabled so every read decodes), warping a 256² WebMercatorQuad tile,
-//! and encoding it. Run with `cargo bench -p tuilerie-benches --bench render`.
+//! and encoding it (and a 1024×768 WMS-sized image as PNG and 8-bit PNG). Run with `cargo bench -p tuilerie-benches --bench render`.
 
 use std::hint::black_box;
 
@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use tuilerie_benches::{generated, sample, tile_bbox};
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::deadline::Deadline;
-use tuilerie_engine::encode::encode;
+use tuilerie_engine::encode::{encode, encode_png8};
 use tuilerie_engine::raster::RasterLayer;
 use tuilerie_engine::raster_style::StyleSpec;
 use tuilerie_engine::source::cog::Cog;
@@ -147,6 +147,30 @@ fn warp_and_encode(c: &mut Criterion) {
             b.iter(|| black_box(encode(&image, format, 85).expect("encode")))
         });
     }
+    group.finish();
+
+    // A WMS GetMap size, `image/png; mode=8bit`: the orthophoto sample
+    // upsampled to 1024×768 in its own CRS (UTM 13N), quantized to 256
+    // colours; plain PNG beside it for comparison.
+    let ortho = Request {
+        bbox: &Bbox::new(
+            Crs::shared(26913).unwrap(),
+            [519467.5, 4311634.97, 519524.88, 4311669.77],
+        )
+        .unwrap(),
+        width: 1024,
+        height: 768,
+        resampling: Resampling::Bilinear,
+        deadline: Deadline::NONE,
+    };
+    let image = utm.render(&ortho).unwrap();
+    let mut group = c.benchmark_group("encode_1024x768");
+    group.bench_function("png8", |b| {
+        b.iter(|| black_box(encode_png8(&image).expect("encode")))
+    });
+    group.bench_function("png", |b| {
+        b.iter(|| black_box(encode(&image, TileFormat::Png, 85).expect("encode")))
+    });
     group.finish();
 }
 
