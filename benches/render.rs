@@ -14,7 +14,7 @@ use tuilerie_engine::raster::RasterLayer;
 use tuilerie_engine::raster_style::StyleSpec;
 use tuilerie_engine::source::cog::Cog;
 use tuilerie_engine::source::SourceContext;
-use tuilerie_engine::warp::{Request, Resampling};
+use tuilerie_engine::warp::{Request, Resampling, Rgba};
 use tuilerie_engine::Bbox;
 use tuilerie_engine::TileFormat;
 
@@ -125,18 +125,7 @@ fn warp_and_encode(c: &mut Criterion) {
     }
     group.finish();
 
-    let request = Request {
-        bbox: &Bbox::new(
-            Crs::shared(mercator.epsg).unwrap(),
-            tile_bbox(18, 54777, 100229),
-        )
-        .unwrap(),
-        width: 256,
-        height: 256,
-        resampling: Resampling::Bilinear,
-        deadline: Deadline::NONE,
-    };
-    let image = utm.render(&request).unwrap();
+    let image = render_bilinear(&utm, mercator.epsg, tile_bbox(18, 54777, 100229), 256, 256);
     let mut group = c.benchmark_group("encode_256");
     for (name, format) in [
         ("png", TileFormat::Png),
@@ -152,18 +141,8 @@ fn warp_and_encode(c: &mut Criterion) {
     // A WMS GetMap size, `image/png; mode=8bit`: the orthophoto sample
     // upsampled to 1024×768 in its own CRS (UTM 13N), quantized to 256
     // colours; plain PNG beside it for comparison.
-    let ortho = Request {
-        bbox: &Bbox::new(
-            Crs::shared(26913).unwrap(),
-            [519467.5, 4311634.97, 519524.88, 4311669.77],
-        )
-        .unwrap(),
-        width: 1024,
-        height: 768,
-        resampling: Resampling::Bilinear,
-        deadline: Deadline::NONE,
-    };
-    let image = utm.render(&ortho).unwrap();
+    let bbox = [519467.5, 4311634.97, 519524.88, 4311669.77];
+    let image = render_bilinear(&utm, 26913, bbox, 1024, 768);
     let mut group = c.benchmark_group("encode_1024x768");
     group.bench_function("png8", |b| {
         b.iter(|| black_box(encode_png8(&image).expect("encode")))
@@ -172,6 +151,25 @@ fn warp_and_encode(c: &mut Criterion) {
         b.iter(|| black_box(encode(&image, TileFormat::Png, 85).expect("encode")))
     });
     group.finish();
+}
+
+/// `layer` rendered on `bbox` (in EPSG:`epsg`) at `width × height`,
+/// bilinear: the image the encoding benches encode.
+fn render_bilinear(
+    layer: &RasterLayer,
+    epsg: u32,
+    bbox: [f64; 4],
+    width: usize,
+    height: usize,
+) -> Rgba {
+    let request = Request {
+        bbox: &Bbox::new(Crs::shared(epsg).unwrap(), bbox).unwrap(),
+        width,
+        height,
+        resampling: Resampling::Bilinear,
+        deadline: Deadline::NONE,
+    };
+    layer.render(&request).unwrap()
 }
 
 /// The load run's case in isolation: a z16 WebMercatorQuad tile from the

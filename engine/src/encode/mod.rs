@@ -144,15 +144,17 @@ mod tests {
         }
     }
 
-    /// Decodes a PNG to RGBA, and says the colour type it was stored in.
-    fn decode(bytes: &[u8]) -> (png::ColorType, Vec<u8>) {
+    /// Decodes a PNG to straight RGBA, and says the colour type it was
+    /// stored in and its number of palette entries.
+    pub(super) fn decode(bytes: &[u8]) -> (png::ColorType, usize, Rgba) {
         let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
         decoder.set_transformations(png::Transformations::EXPAND);
         let mut reader = decoder.read_info().unwrap();
         let stored = reader.info().color_type;
+        let entries = reader.info().palette.as_ref().map_or(0, |p| p.len() / 3);
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
         let info = reader.next_frame(&mut buf).unwrap();
-        let rgba = match info.color_type {
+        let data = match info.color_type {
             png::ColorType::Rgba => buf,
             png::ColorType::Rgb => buf
                 .chunks_exact(3)
@@ -161,7 +163,16 @@ mod tests {
             png::ColorType::Grayscale => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
             other => panic!("{other:?}"),
         };
-        (stored, rgba)
+        let (width, height) = (info.width as usize, info.height as usize);
+        (
+            stored,
+            entries,
+            Rgba {
+                width,
+                height,
+                data,
+            },
+        )
     }
 
     #[test]
@@ -185,9 +196,9 @@ mod tests {
             (many(255), png::ColorType::Rgb),
             (many(100), png::ColorType::Rgba),
         ] {
-            let (got, rgba) = decode(&encode(&img, TileFormat::Png, 85).unwrap());
+            let (got, _, decoded) = decode(&encode(&img, TileFormat::Png, 85).unwrap());
             assert_eq!(got, stored);
-            assert_eq!(rgba, img.data, "{stored:?} must round-trip exactly");
+            assert_eq!(decoded.data, img.data, "{stored:?} must round-trip exactly");
         }
     }
 

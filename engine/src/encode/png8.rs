@@ -312,39 +312,11 @@ mod tests {
     use crate::bbox::Bbox;
     use crate::crs::Crs;
     use crate::deadline::Deadline;
+    use crate::encode::tests::decode;
     use crate::raster::RasterLayer;
     use crate::raster_style::StyleSpec;
     use crate::source::SourceContext;
     use crate::warp::{Request, Resampling};
-
-    /// Decodes a PNG to its stored colour type and straight RGBA.
-    fn decode(bytes: &[u8]) -> (png::ColorType, usize, Rgba) {
-        let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        decoder.set_transformations(png::Transformations::EXPAND);
-        let mut reader = decoder.read_info().unwrap();
-        let stored = reader.info().color_type;
-        let entries = reader.info().palette.as_ref().map_or(0, |p| p.len() / 3);
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut buf).unwrap();
-        let data = match info.color_type {
-            png::ColorType::Rgba => buf,
-            png::ColorType::Rgb => buf
-                .chunks_exact(3)
-                .flat_map(|p| [p[0], p[1], p[2], 255])
-                .collect(),
-            other => panic!("{other:?}"),
-        };
-        let (width, height) = (info.width as usize, info.height as usize);
-        (
-            stored,
-            entries,
-            Rgba {
-                width,
-                height,
-                data,
-            },
-        )
-    }
 
     /// The orthophoto sample (JPEG, 383×232 at 15 cm) rendered near its
     /// resolution on 512×320 pixels, with a transparent margin of 32 pixels
