@@ -1,6 +1,6 @@
 //! Raster stages, one bench each: block decoding per compression (cache
 //! disabled so every read decodes), warping a 256² WebMercatorQuad tile,
-//! and encoding it. Run with `cargo bench -p tuilerie-benches --bench render`.
+//! and encoding it (and a 1024×768 WMS-sized image as PNG and 8-bit PNG). Run with `cargo bench -p tuilerie-benches --bench render`.
 
 use std::hint::black_box;
 
@@ -9,12 +9,12 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use tuilerie_benches::{generated, sample, tile_bbox};
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::deadline::Deadline;
-use tuilerie_engine::encode::encode;
+use tuilerie_engine::encode::{encode, encode_png8};
 use tuilerie_engine::raster::RasterLayer;
 use tuilerie_engine::raster_style::StyleSpec;
 use tuilerie_engine::source::cog::Cog;
 use tuilerie_engine::source::SourceContext;
-use tuilerie_engine::warp::{Request, Resampling};
+use tuilerie_engine::warp::{Request, Resampling, Rgba};
 use tuilerie_engine::Bbox;
 use tuilerie_engine::TileFormat;
 
@@ -125,18 +125,7 @@ fn warp_and_encode(c: &mut Criterion) {
     }
     group.finish();
 
-    let request = Request {
-        bbox: &Bbox::new(
-            Crs::shared(mercator.epsg).unwrap(),
-            tile_bbox(18, 54777, 100229),
-        )
-        .unwrap(),
-        width: 256,
-        height: 256,
-        resampling: Resampling::Bilinear,
-        deadline: Deadline::NONE,
-    };
-    let image = utm.render(&request).unwrap();
+    let image = render_bilinear(&utm, mercator.epsg, tile_bbox(18, 54777, 100229), 256, 256);
     let mut group = c.benchmark_group("encode_256");
     for (name, format) in [
         ("png", TileFormat::Png),
@@ -148,6 +137,39 @@ fn warp_and_encode(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // A WMS GetMap size, `image/png; mode=8bit`: the orthophoto sample
+    // upsampled to 1024×768 in its own CRS (UTM 13N), quantized to 256
+    // colours; plain PNG beside it for comparison.
+    let bbox = [519467.5, 4311634.97, 519524.88, 4311669.77];
+    let image = render_bilinear(&utm, 26913, bbox, 1024, 768);
+    let mut group = c.benchmark_group("encode_1024x768");
+    group.bench_function("png8", |b| {
+        b.iter(|| black_box(encode_png8(&image).expect("encode")))
+    });
+    group.bench_function("png", |b| {
+        b.iter(|| black_box(encode(&image, TileFormat::Png, 85).expect("encode")))
+    });
+    group.finish();
+}
+
+/// `layer` rendered on `bbox` (in EPSG:`epsg`) at `width × height`,
+/// bilinear: the image the encoding benches encode.
+fn render_bilinear(
+    layer: &RasterLayer,
+    epsg: u32,
+    bbox: [f64; 4],
+    width: usize,
+    height: usize,
+) -> Rgba {
+    let request = Request {
+        bbox: &Bbox::new(Crs::shared(epsg).unwrap(), bbox).unwrap(),
+        width,
+        height,
+        resampling: Resampling::Bilinear,
+        deadline: Deadline::NONE,
+    };
+    layer.render(&request).unwrap()
 }
 
 /// The load run's case in isolation: a z16 WebMercatorQuad tile from the

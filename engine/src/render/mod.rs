@@ -1,6 +1,7 @@
 //! Pixel drawing for map images: vector geometries onto a canvas, layers
 //! composited into one image, and legend graphics, for WMS GetMap and
-//! GetLegendGraphic (issue 13): a plain default style until the MapLibre
+//! GetLegendGraphic (issue 13), and error messages drawn into images (WMS
+//! INIMAGE exceptions): a plain default style until the MapLibre
 //! style renderer exists, which will build on the same canvas.
 //!
 //! Decision: [`tiny_skia`] rasterises. It is the field's pure-Rust 2D
@@ -23,6 +24,7 @@
 mod canvas;
 pub mod composite;
 pub mod legend;
+pub mod message;
 pub mod plain;
 
 pub use canvas::{Canvas, MAX_CANVAS_BYTES, MAX_SCALE, OGC_DPI};

@@ -2,7 +2,11 @@
 //! the tile exactly (grey when opaque and grey, paletted up to 256 colours,
 //! else RGB when opaque, else RGBA), JPEG (transparency dropped) and WebP
 //! (lossless, the only WebP `image-webp` writes; lossy WebP would need
-//! libwebp).
+//! libwebp); 8-bit PNG for WMS `image/png; mode=8bit` in [`png8`].
+
+mod png8;
+
+pub use png8::encode_png8;
 
 use crate::error::{Error, Result};
 use crate::tile::TileFormat;
@@ -14,11 +18,6 @@ pub const DEFAULT_JPEG_QUALITY: u8 = 85;
 
 /// `image` encoded as `format`.
 pub fn encode(image: &Rgba, format: TileFormat, jpeg_quality: u8) -> Result<Vec<u8>> {
-    let failed = |e: String| Error::Corrupt {
-        path: "encoder".into(),
-        format: "image",
-        detail: e,
-    };
     let (w, h) = (image.width as u32, image.height as u32);
     let opaque = image.data.chunks_exact(4).all(|p| p[3] == 255);
     let rgb = || -> Vec<u8> {
@@ -31,53 +30,32 @@ pub fn encode(image: &Rgba, format: TileFormat, jpeg_quality: u8) -> Result<Vec<
     let mut out = Vec::new();
     match format {
         TileFormat::Png => {
-            let mut encoder = png::Encoder::new(&mut out, w, h);
-            // Fast deflate: tiles are encoded per request; size matters less
-            // than the CPU it takes.
-            encoder.set_compression(png::Compression::Fast);
             let grey = opaque
                 && image
                     .data
                     .chunks_exact(4)
                     .all(|p| p[0] == p[1] && p[1] == p[2]);
-            let data = if grey {
-                encoder.set_color(png::ColorType::Grayscale);
-                image.data.chunks_exact(4).map(|p| p[0]).collect()
+            return if grey {
+                let data: Vec<u8> = image.data.chunks_exact(4).map(|p| p[0]).collect();
+                write_png(image, png::ColorType::Grayscale, &[], &data)
             } else if let Some((palette, indices)) = palette(&image.data) {
-                encoder.set_color(png::ColorType::Indexed);
-                encoder.set_palette(
-                    palette
-                        .iter()
-                        .flat_map(|c| [c[0], c[1], c[2]])
-                        .collect::<Vec<_>>(),
-                );
-                if !opaque {
-                    encoder.set_trns(palette.iter().map(|c| c[3]).collect::<Vec<_>>());
-                }
-                indices
+                write_png(image, png::ColorType::Indexed, &palette, &indices)
             } else if opaque {
-                encoder.set_color(png::ColorType::Rgb);
-                rgb()
+                write_png(image, png::ColorType::Rgb, &[], &rgb())
             } else {
-                encoder.set_color(png::ColorType::Rgba);
-                image.data.clone()
+                write_png(image, png::ColorType::Rgba, &[], &image.data)
             };
-            let mut writer = encoder.write_header().map_err(|e| failed(e.to_string()))?;
-            writer
-                .write_image_data(&data)
-                .map_err(|e| failed(e.to_string()))?;
-            writer.finish().map_err(|e| failed(e.to_string()))?;
         }
         TileFormat::Jpeg => {
             let encoder = jpeg_encoder::Encoder::new(&mut out, jpeg_quality.clamp(1, 100));
             encoder
                 .encode(&rgb(), w as u16, h as u16, jpeg_encoder::ColorType::Rgb)
-                .map_err(|e| failed(e.to_string()))?;
+                .map_err(failed)?;
         }
         TileFormat::Webp => {
             image_webp::WebPEncoder::new(&mut out)
                 .encode(&image.data, w, h, image_webp::ColorType::Rgba8)
-                .map_err(|e| failed(e.to_string()))?;
+                .map_err(failed)?;
         }
         other => {
             return Err(Error::invalid(format!(
@@ -85,6 +63,46 @@ pub fn encode(image: &Rgba, format: TileFormat, jpeg_quality: u8) -> Result<Vec<
             )));
         }
     }
+    Ok(out)
+}
+
+/// An encoder's failure as an error naming the encoder.
+fn failed(e: impl std::fmt::Display) -> Error {
+    Error::Corrupt {
+        path: "encoder".into(),
+        format: "image",
+        detail: e.to_string(),
+    }
+}
+
+/// A PNG of `image`'s size holding `data` as `color`; `palette` is used
+/// (with a tRNS chunk when some entry is not opaque) for `Indexed`.
+fn write_png(
+    image: &Rgba,
+    color: png::ColorType,
+    palette: &[[u8; 4]],
+    data: &[u8],
+) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, image.width as u32, image.height as u32);
+    // Fast deflate: tiles are encoded per request; size matters less than
+    // the CPU it takes.
+    encoder.set_compression(png::Compression::Fast);
+    encoder.set_color(color);
+    if color == png::ColorType::Indexed {
+        encoder.set_palette(
+            palette
+                .iter()
+                .flat_map(|c| [c[0], c[1], c[2]])
+                .collect::<Vec<_>>(),
+        );
+        if palette.iter().any(|c| c[3] != 255) {
+            encoder.set_trns(palette.iter().map(|c| c[3]).collect::<Vec<_>>());
+        }
+    }
+    let mut writer = encoder.write_header().map_err(failed)?;
+    writer.write_image_data(data).map_err(failed)?;
+    writer.finish().map_err(failed)?;
     Ok(out)
 }
 
@@ -126,15 +144,17 @@ mod tests {
         }
     }
 
-    /// Decodes a PNG to RGBA, and says the colour type it was stored in.
-    fn decode(bytes: &[u8]) -> (png::ColorType, Vec<u8>) {
+    /// Decodes a PNG to straight RGBA, and says the colour type it was
+    /// stored in and its number of palette entries.
+    pub(super) fn decode(bytes: &[u8]) -> (png::ColorType, usize, Rgba) {
         let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
         decoder.set_transformations(png::Transformations::EXPAND);
         let mut reader = decoder.read_info().unwrap();
         let stored = reader.info().color_type;
+        let entries = reader.info().palette.as_ref().map_or(0, |p| p.len() / 3);
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
         let info = reader.next_frame(&mut buf).unwrap();
-        let rgba = match info.color_type {
+        let data = match info.color_type {
             png::ColorType::Rgba => buf,
             png::ColorType::Rgb => buf
                 .chunks_exact(3)
@@ -143,7 +163,16 @@ mod tests {
             png::ColorType::Grayscale => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
             other => panic!("{other:?}"),
         };
-        (stored, rgba)
+        let (width, height) = (info.width as usize, info.height as usize);
+        (
+            stored,
+            entries,
+            Rgba {
+                width,
+                height,
+                data,
+            },
+        )
     }
 
     #[test]
@@ -167,9 +196,9 @@ mod tests {
             (many(255), png::ColorType::Rgb),
             (many(100), png::ColorType::Rgba),
         ] {
-            let (got, rgba) = decode(&encode(&img, TileFormat::Png, 85).unwrap());
+            let (got, _, decoded) = decode(&encode(&img, TileFormat::Png, 85).unwrap());
             assert_eq!(got, stored);
-            assert_eq!(rgba, img.data, "{stored:?} must round-trip exactly");
+            assert_eq!(decoded.data, img.data, "{stored:?} must round-trip exactly");
         }
     }
 
