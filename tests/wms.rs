@@ -236,6 +236,18 @@ async fn jpeg_and_webp_maps_decode_to_the_asked_size() {
         );
         assert!(r.body.starts_with(magic), "{format}");
     }
+    // 8-bit: an indexed PNG (colour type 3 in IHDR), close to the full one.
+    let png8 = get_map(&server, &format!("{common}&FORMAT=image/png8")).await;
+    assert_eq!(png8.body[25], 3, "colour type");
+    let full = map_pixels(&server, &format!("{common}&FORMAT=image/png")).await;
+    let quantised = png_rgba(&png8.body);
+    let error: u64 = full
+        .iter()
+        .zip(&quantised)
+        .map(|(a, b)| u64::from(a.abs_diff(*b)))
+        .sum();
+    let mean = error as f64 / full.len() as f64;
+    assert!(mean < 4.0, "mean error {mean:.2} per channel");
 }
 
 #[tokio::test]
@@ -331,6 +343,21 @@ async fn blank_exceptions_answer_an_image_of_the_map() {
     let rgba = png_rgba(&r.body);
     assert_eq!(rgba.len(), 50 * 40 * 4);
     assert_eq!(opaque_share(&rgba), 0.0);
+    // In the image: the message written, in dark pixels.
+    let r = get_map(
+        &server,
+        "VERSION=1.3.0&LAYERS=leaf&STYLES=&CRS=EPSG:3857&BBOX=0,0,1000,1000\
+         &WIDTH=300&HEIGHT=100&FORMAT=image/png&EXCEPTIONS=INIMAGE",
+    )
+    .await;
+    assert_eq!(r.header("content-type"), Some("image/png"), "{}", text(&r));
+    let rgba = png_rgba(&r.body);
+    assert_eq!(rgba.len(), 300 * 100 * 4);
+    let dark = rgba
+        .chunks_exact(4)
+        .filter(|p| p[3] > 0 && p[0] < 100)
+        .count();
+    assert!(dark > 100, "{dark} dark pixels: no message drawn");
     // The same as XML names the failure.
     let xml = get_map(
         &server,

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use crate::bbox::Bbox;
 use crate::catalog::{Layer, LayerSource};
 use crate::deadline::Deadline;
-use crate::encode::encode;
+use crate::encode::{encode, encode_png8};
 use crate::error::{Error, Result};
 use crate::feature::visit_coords;
 use crate::render::composite::{flatten, over};
@@ -128,8 +128,24 @@ pub fn encode_image(
     if format == TileFormat::Jpeg {
         flatten(&mut image, [255, 255, 255]);
     }
-    let _ = palette;
+    if palette && format == TileFormat::Png {
+        return Ok(encode_png8(&image)?.into());
+    }
     Ok(encode(&image, format, jpeg_quality)?.into())
+}
+
+/// The image of an exception that `request` asks to see in its map (WMS
+/// `EXCEPTIONS=INIMAGE`): `text` written over the map's background (or
+/// transparent), in its size and format.
+pub fn message_map(request: &MapRequest, text: &str) -> Result<Bytes> {
+    let background = (!request.transparent).then_some(request.background);
+    let image = crate::render::message::message(
+        request.width as usize,
+        request.height as usize,
+        text,
+        background,
+    )?;
+    encode_map(image, request)
 }
 
 /// The layers drawn and composited into one straight-alpha image.

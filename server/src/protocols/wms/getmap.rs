@@ -52,10 +52,10 @@ impl Failed {
         let text = report.message.clone().unwrap_or_default();
         let request = map.request.clone();
         let exceptions = map.exceptions;
-        // INIMAGE draws the message once text can be drawn; until then it
-        // is answered as BLANK, the message in the log.
-        tracing::debug!(text, ?exceptions, "WMS exception answered in an image");
-        let job = move || map::encode_map(map::blank(&request), &request);
+        let job = move || match exceptions {
+            Exceptions::InImage => map::message_map(&request, &text),
+            _ => map::encode_map(map::blank(&request), &request),
+        };
         match state.cpu.run(None, job).await {
             Ok(Some(Ok(bytes))) => Reply::new(StatusCode::OK, map.image.mime_type(), bytes),
             _ => report,
