@@ -358,6 +358,22 @@ async fn blank_exceptions_answer_an_image_of_the_map() {
         .filter(|p| p[3] > 0 && p[0] < 100)
         .count();
     assert!(dark > 100, "{dark} dark pixels: no message drawn");
+    // A bad request, in the image too when its size and format are good;
+    // as a report when they are not.
+    let r = get_map(
+        &server,
+        "VERSION=1.3.0&LAYERS=nope&STYLES=&CRS=EPSG:3857&BBOX=0,0,1000,1000\
+         &WIDTH=300&HEIGHT=100&FORMAT=image/jpeg&EXCEPTIONS=application/vnd.ogc.se_inimage",
+    )
+    .await;
+    assert_eq!(r.header("content-type"), Some("image/jpeg"), "{}", text(&r));
+    let r = get_map(
+        &server,
+        "VERSION=1.3.0&LAYERS=nope&STYLES=&CRS=EPSG:3857&BBOX=0,0,1000,1000\
+         &WIDTH=0&HEIGHT=100&FORMAT=image/jpeg&EXCEPTIONS=INIMAGE",
+    )
+    .await;
+    assert_eq!(wms_exception_code(&r, "1.3.0"), "LayerNotDefined");
     // The same as XML names the failure.
     let xml = get_map(
         &server,

@@ -50,10 +50,9 @@ pub const BYTES_PER_PIXEL_PER_LAYER: usize = 20;
 /// own (WMS MaxWidth/MaxHeight); this one holds whatever they say.
 pub const MAX_MAP_PIXELS: usize = 8192 * 8192;
 
-/// A map to render.
-#[derive(Clone)]
-pub struct MapRequest {
-    pub bbox: Bbox,
+/// The image side of a map: its size and how it is encoded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
     pub width: u32,
     pub height: u32,
     /// PNG, JPEG or WebP; MVT for a feature layer's vector tile.
@@ -66,6 +65,13 @@ pub struct MapRequest {
     /// The colour under the map when it is not transparent.
     pub background: [u8; 3],
     pub jpeg_quality: u8,
+}
+
+/// A map to render.
+#[derive(Clone)]
+pub struct MapRequest {
+    pub bbox: Bbox,
+    pub frame: Frame,
     /// How rasters are resampled; each layer's own when `None`.
     pub resampling: Option<Resampling>,
     /// The zoom of a vector tile (its tile matrix's rank in the set).
@@ -85,13 +91,13 @@ pub struct Map {
 
 /// Renders `layers`, bottom first, as `request` asks.
 pub fn render(layers: &[&Layer], request: &MapRequest) -> Result<Map> {
-    let (width, height) = (request.width as usize, request.height as usize);
+    let (width, height) = (request.frame.width as usize, request.frame.height as usize);
     if width == 0 || height == 0 || width * height > MAX_MAP_PIXELS {
         return Err(Error::invalid(format!(
             "a map of {width} × {height} pixels: sizes run from 1 to {MAX_MAP_PIXELS} pixels"
         )));
     }
-    if request.format == TileFormat::Mvt {
+    if request.frame.format == TileFormat::Mvt {
         return vector_tile(layers, request);
     }
     if let Some(stored) = stored_tile(layers, request)? {
@@ -103,18 +109,18 @@ pub fn render(layers: &[&Layer], request: &MapRequest) -> Result<Map> {
     let image = image(layers, request)?;
     let empty = image.is_empty();
     Ok(Map {
-        bytes: encode_map(image, request)?,
+        bytes: encode_map(image, &request.frame)?,
         empty,
     })
 }
 
-/// `image` encoded as `request` asks: over its background unless
+/// `image` encoded as `frame` asks: over its background unless
 /// transparent (JPEG never is), in its format.
-pub fn encode_map(mut image: Rgba, request: &MapRequest) -> Result<Bytes> {
-    if !request.transparent || request.format == TileFormat::Jpeg {
-        flatten(&mut image, request.background);
+pub fn encode_map(mut image: Rgba, frame: &Frame) -> Result<Bytes> {
+    if !frame.transparent || frame.format == TileFormat::Jpeg {
+        flatten(&mut image, frame.background);
     }
-    encode_image(image, request.format, request.palette, request.jpeg_quality)
+    encode_image(image, frame.format, frame.palette, frame.jpeg_quality)
 }
 
 /// `image` in `format` (a `palette` PNG has at most 256 colours); a JPEG
@@ -134,23 +140,28 @@ pub fn encode_image(
     Ok(encode(&image, format, jpeg_quality)?.into())
 }
 
-/// The image of an exception that `request` asks to see in its map (WMS
+/// The image of an exception asked for in the map (WMS
 /// `EXCEPTIONS=INIMAGE`): `text` written over the map's background (or
-/// transparent), in its size and format.
-pub fn message_map(request: &MapRequest, text: &str) -> Result<Bytes> {
-    let background = (!request.transparent).then_some(request.background);
+/// transparent), in the frame's size and format.
+pub fn message_map(frame: &Frame, text: &str) -> Result<Bytes> {
+    let background = (!frame.transparent).then_some(frame.background);
     let image = crate::render::message::message(
-        request.width as usize,
-        request.height as usize,
+        frame.width as usize,
+        frame.height as usize,
         text,
         background,
     )?;
-    encode_map(image, request)
+    encode_map(image, frame)
+}
+
+/// An empty map of the frame's size and format (WMS `EXCEPTIONS=BLANK`).
+pub fn blank_map(frame: &Frame) -> Result<Bytes> {
+    encode_map(blank(frame), frame)
 }
 
 /// The layers drawn and composited into one straight-alpha image.
 pub fn image(layers: &[&Layer], request: &MapRequest) -> Result<Rgba> {
-    let (width, height) = (request.width as usize, request.height as usize);
+    let (width, height) = (request.frame.width as usize, request.frame.height as usize);
     let pixels = width * height;
     let at_once = (MAP_MEMORY_BUDGET / (pixels * BYTES_PER_PIXEL_PER_LAYER)).max(1);
     // The bottom layer's image is the map (nothing under it to composite).
@@ -168,19 +179,19 @@ pub fn image(layers: &[&Layer], request: &MapRequest) -> Result<Rgba> {
             }
         }
     }
-    Ok(map.unwrap_or_else(|| blank(request)))
+    Ok(map.unwrap_or_else(|| blank(&request.frame)))
 }
 
 /// One layer's image.
 fn layer_image(layer: &Layer, request: &MapRequest) -> Result<Rgba> {
     if let Some(raster) = layer.source.raster() {
         if !raster.intersects(&request.bbox) {
-            return Ok(blank(request));
+            return Ok(blank(&request.frame));
         }
         return raster.render(&Request {
             bbox: &request.bbox,
-            width: request.width as usize,
-            height: request.height as usize,
+            width: request.frame.width as usize,
+            height: request.frame.height as usize,
             resampling: request.resampling.unwrap_or(raster.resampling),
             deadline: request.deadline,
         });
@@ -211,8 +222,8 @@ fn draw_features(vector: &VectorLayer, request: &MapRequest) -> Result<Rgba> {
     let bbox = &request.bbox;
     let [x0, y0, x1, y1] = bbox.coords();
     let (res_x, res_y) = (
-        bbox.width() / f64::from(request.width),
-        bbox.height() / f64::from(request.height),
+        bbox.width() / f64::from(request.frame.width),
+        bbox.height() / f64::from(request.frame.height),
     );
     let margin = f64::from(DRAW_MARGIN * request.scale);
     let grown = Bbox::new(
@@ -231,8 +242,8 @@ fn draw_features(vector: &VectorLayer, request: &MapRequest) -> Result<Rgba> {
         deadline: request.deadline,
     };
     let mut canvas = Canvas::new(
-        request.width as usize,
-        request.height as usize,
+        request.frame.width as usize,
+        request.frame.height as usize,
         request.scale,
     )?;
     for table in vector.tables() {
@@ -258,9 +269,9 @@ fn draw_features(vector: &VectorLayer, request: &MapRequest) -> Result<Rgba> {
     Ok(canvas.into_rgba())
 }
 
-/// A transparent image of the request's size.
-pub fn blank(request: &MapRequest) -> Rgba {
-    let (width, height) = (request.width as usize, request.height as usize);
+/// A transparent image of the frame's size.
+fn blank(frame: &Frame) -> Rgba {
+    let (width, height) = (frame.width as usize, frame.height as usize);
     Rgba {
         width,
         height,
@@ -277,11 +288,11 @@ fn stored_tile(layers: &[&Layer], request: &MapRequest) -> Result<Option<Bytes>>
     let LayerSource::Raster(raster) = &layer.source else {
         return Ok(None);
     };
-    if !request.transparent || request.resampling.is_some_and(|r| r != raster.resampling) {
+    if !request.frame.transparent || request.resampling.is_some_and(|r| r != raster.resampling) {
         return Ok(None);
     }
-    let stored = raster.stored_tile(&request.bbox, request.width, request.height)?;
-    Ok(stored.filter(|bytes| TileFormat::sniff(bytes) == request.format))
+    let stored = raster.stored_tile(&request.bbox, request.frame.width, request.frame.height)?;
+    Ok(stored.filter(|bytes| TileFormat::sniff(bytes) == request.frame.format))
 }
 
 /// The MVT tile of one feature layer (uncompressed; empty when no feature
@@ -327,13 +338,15 @@ pub fn legend(layer: &Layer, width: Option<u32>, height: Option<u32>) -> Result<
             .unwrap_or([-180.0, -90.0, 180.0, 90.0]);
         let request = MapRequest {
             bbox: Bbox::new(crate::crs::Crs::shared(4326)?, bounds)?,
-            width: width as u32,
-            height,
-            format: TileFormat::Png,
-            palette: false,
-            transparent: true,
-            background: [255, 255, 255],
-            jpeg_quality: crate::encode::DEFAULT_JPEG_QUALITY,
+            frame: Frame {
+                width: width as u32,
+                height,
+                format: TileFormat::Png,
+                palette: false,
+                transparent: true,
+                background: [255, 255, 255],
+                jpeg_quality: crate::encode::DEFAULT_JPEG_QUALITY,
+            },
             resampling: None,
             zoom: 0,
             scale: 1.0,

@@ -16,7 +16,7 @@ use tuilerie_engine::compression::{decode, gzip, MAX_DECODED_TILE_BYTES};
 use tuilerie_engine::catalog::LayerSource;
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::deadline::Deadline;
-use tuilerie_engine::map::{self, MapRequest};
+use tuilerie_engine::map::{self, Frame, MapRequest};
 use tuilerie_engine::raster::RasterLayer;
 use tuilerie_engine::tms::{TileMatrix, TileMatrixSets};
 use tuilerie_engine::{Bbox, Encoding, ErrorKind, Layer, Tile, TileCoord, TileFormat};
@@ -328,13 +328,15 @@ fn map_request(
 ) -> MapRequest {
     MapRequest {
         bbox,
-        width: matrix.tile_width,
-        height: matrix.tile_height,
-        format,
-        palette: false,
-        transparent: true,
-        background: [255, 255, 255],
-        jpeg_quality: state.settings.jpeg_quality,
+        frame: Frame {
+            width: matrix.tile_width,
+            height: matrix.tile_height,
+            format,
+            palette: false,
+            transparent: true,
+            background: [255, 255, 255],
+            jpeg_quality: state.settings.jpeg_quality,
+        },
         resampling: None,
         zoom,
         scale: 1.0,

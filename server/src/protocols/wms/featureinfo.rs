@@ -88,8 +88,8 @@ pub(crate) async fn reply(state: &AppState, params: &Params, version: Version) -
     let names: Vec<String> = layers.iter().map(|l| l.id.clone()).collect();
     let job = move || {
         let bbox = &request.bbox;
-        let res = (bbox.width() / f64::from(request.width))
-            .min(bbox.height() / f64::from(request.height));
+        let res = (bbox.width() / f64::from(request.frame.width))
+            .min(bbox.height() / f64::from(request.frame.height));
         let tolerance = DEFAULT_BUFFER * f64::from(request.scale) * res;
         layers
             .iter()
@@ -228,16 +228,20 @@ fn parse(
             )),
         }
     };
-    let i = pixel(i_name, if i_name == "I" { "X" } else { "I" }, request.width)?;
+    let i = pixel(
+        i_name,
+        if i_name == "I" { "X" } else { "I" },
+        request.frame.width,
+    )?;
     let j = pixel(
         j_name,
         if j_name == "J" { "Y" } else { "J" },
-        request.height,
+        request.frame.height,
     )?;
     let [x0, _, _, y1] = request.bbox.coords();
     let point = (
-        x0 + (f64::from(i) + 0.5) * request.bbox.width() / f64::from(request.width),
-        y1 - (f64::from(j) + 0.5) * request.bbox.height() / f64::from(request.height),
+        x0 + (f64::from(i) + 0.5) * request.bbox.width() / f64::from(request.frame.width),
+        y1 - (f64::from(j) + 0.5) * request.bbox.height() / f64::from(request.frame.height),
     );
     let count = match params.value("FEATURE_COUNT") {
         None => 1,

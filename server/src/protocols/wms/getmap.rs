@@ -7,7 +7,8 @@ use std::sync::atomic::Ordering;
 
 use hyper::header::{HeaderValue, CACHE_CONTROL, RETRY_AFTER};
 use hyper::StatusCode;
-use tuilerie_engine::{map, Error, ErrorKind};
+use tuilerie_engine::map::{self, Frame};
+use tuilerie_engine::{Error, ErrorKind};
 
 use super::exception::{exception, failure, Code, Version};
 use super::map_params::{self, Exceptions, MapParams, Operation};
@@ -20,7 +21,18 @@ use crate::AppState;
 pub(crate) async fn reply(state: &AppState, params: &Params, version: Version) -> Reply {
     let map = match map_params::parse(state, params, version, Operation::GetMap) {
         Ok(map) => map,
-        Err(reply) => return *reply,
+        Err(report) => {
+            // In the image when asked and the image's parameters are good
+            // (a LayerNotDefined drawn into the map, as MapServer does).
+            let exceptions = map_params::exceptions(params);
+            let frame = map_params::frame(state, params, version, Operation::GetMap);
+            return match (exceptions, frame) {
+                (Exceptions::Xml, _) | (_, Err(_)) => *report,
+                (exceptions, Ok((frame, image))) => {
+                    in_image(state, exceptions, frame, image.mime_type(), *report).await
+                }
+            };
+        }
     };
     let layers = map.layers.clone();
     let request = map.request.clone();
@@ -46,20 +58,8 @@ impl Failed {
     /// The reply for this failure, as the map's EXCEPTIONS asks.
     pub(crate) async fn answer(self, state: &AppState, map: &MapParams, version: Version) -> Reply {
         let report = self.report(version);
-        if map.exceptions == Exceptions::Xml {
-            return report;
-        }
-        let text = report.message.clone().unwrap_or_default();
-        let request = map.request.clone();
-        let exceptions = map.exceptions;
-        let job = move || match exceptions {
-            Exceptions::InImage => map::message_map(&request, &text),
-            _ => map::encode_map(map::blank(&request), &request),
-        };
-        match state.cpu.run(None, job).await {
-            Ok(Some(Ok(bytes))) => Reply::new(StatusCode::OK, map.image.mime_type(), bytes),
-            _ => report,
-        }
+        let mime = map.image.mime_type();
+        in_image(state, map.exceptions, map.request.frame, mime, report).await
     }
 
     /// The service exception report for this failure: the table's WMS code
@@ -98,6 +98,29 @@ impl Failed {
             )
             .header(RETRY_AFTER, HeaderValue::from_static("1")),
         }
+    }
+}
+
+/// `report` as EXCEPTIONS asks: as it is (XML), or as an image of the
+/// map's frame, empty (BLANK) or with its message written (INIMAGE).
+async fn in_image(
+    state: &AppState,
+    exceptions: Exceptions,
+    frame: Frame,
+    mime: &'static str,
+    report: Reply,
+) -> Reply {
+    if exceptions == Exceptions::Xml {
+        return report;
+    }
+    let text = report.message.clone().unwrap_or_default();
+    let job = move || match exceptions {
+        Exceptions::InImage => map::message_map(&frame, &text),
+        _ => map::blank_map(&frame),
+    };
+    match state.cpu.run(None, job).await {
+        Ok(Some(Ok(bytes))) => Reply::new(StatusCode::OK, mime, bytes),
+        _ => report,
     }
 }
 

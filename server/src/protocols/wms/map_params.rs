@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::deadline::Deadline;
-use tuilerie_engine::map::MapRequest;
+use tuilerie_engine::map::{Frame, MapRequest};
 use tuilerie_engine::render::{MAX_SCALE, OGC_DPI};
 use tuilerie_engine::{Bbox, Layer, TileFormat};
 
@@ -106,16 +106,7 @@ pub(crate) fn parse(
     };
     let settings = &state.settings;
 
-    // EXCEPTIONS first: it decides how every later error is answered
-    // (the XML report until the size and format are known).
-    let exceptions = match params.value("EXCEPTIONS").map(str::to_ascii_lowercase) {
-        Some(e) if e.ends_with("inimage") => Exceptions::InImage,
-        Some(e) if e.ends_with("blank") => Exceptions::Blank,
-        // XML, application/vnd.ogc.se_xml, text/xml; anything else falls
-        // back to XML, as MapServer does.
-        _ => Exceptions::Xml,
-    };
-
+    let exceptions = exceptions(params);
     let (names, layers) = layers(state, params, version)?;
     styles(params, version, &names)?;
 
@@ -157,6 +148,57 @@ pub(crate) fn parse(
     let coords = if swapped { [b, a, d, c] } else { [a, b, c, d] };
     let bbox = Bbox::new(crs, coords).map_err(|e| invalid("BBOX", e.to_string()))?;
 
+    let (frame, image) = frame(state, params, version, operation)?;
+    let scale = dpi(params)
+        .map_err(|text| invalid("DPI", text))?
+        .map_or(1.0, |dpi| dpi / OGC_DPI);
+
+    Ok(MapParams {
+        names,
+        layers,
+        request: MapRequest {
+            bbox,
+            frame,
+            resampling: None,
+            zoom: 0,
+            scale,
+            deadline: Deadline::after(settings.render_timeout),
+        },
+        image,
+        exceptions,
+    })
+}
+
+/// EXCEPTIONS (06-042 §7.3.3.11): how a GetMap's errors are answered.
+pub(crate) fn exceptions(params: &Params) -> Exceptions {
+    match params.value("EXCEPTIONS").map(str::to_ascii_lowercase) {
+        Some(e) if e.ends_with("inimage") => Exceptions::InImage,
+        Some(e) if e.ends_with("blank") => Exceptions::Blank,
+        // XML, application/vnd.ogc.se_xml, text/xml; anything else falls
+        // back to XML, as MapServer does.
+        _ => Exceptions::Xml,
+    }
+}
+
+/// The image side of a map: WIDTH, HEIGHT, FORMAT, TRANSPARENT, BGCOLOR.
+pub(crate) fn frame(
+    state: &AppState,
+    params: &Params,
+    version: Version,
+    operation: Operation,
+) -> Result<(Frame, ImageFormat), Box<Reply>> {
+    let missing = |name: &str| {
+        rejected(
+            version,
+            Code::MissingParameterValue,
+            Some(name),
+            &format!("parameter {name} is missing"),
+        )
+    };
+    let invalid = |name: &str, text: String| {
+        rejected(version, Code::InvalidParameterValue, Some(name), &text)
+    };
+    let settings = &state.settings;
     let size = |name: &str, max: u32| -> Result<u32, Box<Reply>> {
         let value = params.value(name).ok_or_else(|| missing(name))?;
         match value.trim().parse::<u32>() {
@@ -206,30 +248,16 @@ pub(crate) fn parse(
             colour(v).ok_or_else(|| invalid("BGCOLOR", format!("BGCOLOR {v:?} is not 0xRRGGBB")))?
         }
     };
-    let scale = dpi(params)
-        .map_err(|text| invalid("DPI", text))?
-        .map_or(1.0, |dpi| dpi / OGC_DPI);
-
-    Ok(MapParams {
-        names,
-        layers,
-        request: MapRequest {
-            bbox,
-            width,
-            height,
-            format: image.format,
-            palette: image.png8,
-            transparent,
-            background,
-            jpeg_quality: settings.jpeg_quality,
-            resampling: None,
-            zoom: 0,
-            scale,
-            deadline: Deadline::after(settings.render_timeout),
-        },
-        image,
-        exceptions,
-    })
+    let frame = Frame {
+        width,
+        height,
+        format: image.format,
+        palette: image.png8,
+        transparent,
+        background,
+        jpeg_quality: settings.jpeg_quality,
+    };
+    Ok((frame, image))
 }
 
 /// The names LAYERS gives and the layers they stand for.
