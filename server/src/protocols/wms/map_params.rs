@@ -93,17 +93,6 @@ pub(crate) fn parse(
     version: Version,
     operation: Operation,
 ) -> Result<MapParams, Box<Reply>> {
-    let missing = |name: &str| {
-        rejected(
-            version,
-            Code::MissingParameterValue,
-            Some(name),
-            &format!("parameter {name} is missing"),
-        )
-    };
-    let invalid = |name: &str, text: String| {
-        rejected(version, Code::InvalidParameterValue, Some(name), &text)
-    };
     let settings = &state.settings;
 
     let exceptions = exceptions(params);
@@ -118,7 +107,7 @@ pub(crate) fn parse(
     let crs_name = params
         .value(crs_param)
         .or_else(|| params.value(other))
-        .ok_or_else(|| missing(crs_param))?;
+        .ok_or_else(|| missing(version, crs_param))?;
     let crs = Crs::shared_named(crs_name).map_err(|e| {
         rejected(
             version,
@@ -128,14 +117,23 @@ pub(crate) fn parse(
         )
     })?;
 
-    let bbox_value = params.value("BBOX").ok_or_else(|| missing("BBOX"))?;
+    let bbox_value = params
+        .value("BBOX")
+        .ok_or_else(|| missing(version, "BBOX"))?;
     let numbers: Vec<f64> = bbox_value
         .split(',')
         .map(|v| v.trim().parse::<f64>())
         .collect::<Result<_, _>>()
-        .map_err(|_| invalid("BBOX", format!("BBOX {bbox_value:?} is not four numbers")))?;
+        .map_err(|_| {
+            invalid(
+                version,
+                "BBOX",
+                format!("BBOX {bbox_value:?} is not four numbers"),
+            )
+        })?;
     let [a, b, c, d] = numbers[..] else {
         return Err(invalid(
+            version,
             "BBOX",
             format!("BBOX {bbox_value:?} is not four numbers"),
         ));
@@ -146,11 +144,11 @@ pub(crate) fn parse(
         && crs.northing_first()
         && !crs_name.trim().eq_ignore_ascii_case("CRS:84");
     let coords = if swapped { [b, a, d, c] } else { [a, b, c, d] };
-    let bbox = Bbox::new(crs, coords).map_err(|e| invalid("BBOX", e.to_string()))?;
+    let bbox = Bbox::new(crs, coords).map_err(|e| invalid(version, "BBOX", e.to_string()))?;
 
     let (frame, image) = frame(state, params, version, operation)?;
     let scale = dpi(params)
-        .map_err(|text| invalid("DPI", text))?
+        .map_err(|text| invalid(version, "DPI", text))?
         .map_or(1.0, |dpi| dpi / OGC_DPI);
 
     Ok(MapParams {
@@ -167,6 +165,21 @@ pub(crate) fn parse(
         image,
         exceptions,
     })
+}
+
+/// MissingParameterValue for `name`.
+fn missing(version: Version, name: &str) -> Box<Reply> {
+    rejected(
+        version,
+        Code::MissingParameterValue,
+        Some(name),
+        &format!("parameter {name} is missing"),
+    )
+}
+
+/// InvalidParameterValue for `name`, saying why.
+fn invalid(version: Version, name: &str, text: String) -> Box<Reply> {
+    rejected(version, Code::InvalidParameterValue, Some(name), &text)
 }
 
 /// EXCEPTIONS (06-042 §7.3.3.11): how a GetMap's errors are answered.
@@ -187,23 +200,13 @@ pub(crate) fn frame(
     version: Version,
     operation: Operation,
 ) -> Result<(Frame, ImageFormat), Box<Reply>> {
-    let missing = |name: &str| {
-        rejected(
-            version,
-            Code::MissingParameterValue,
-            Some(name),
-            &format!("parameter {name} is missing"),
-        )
-    };
-    let invalid = |name: &str, text: String| {
-        rejected(version, Code::InvalidParameterValue, Some(name), &text)
-    };
     let settings = &state.settings;
     let size = |name: &str, max: u32| -> Result<u32, Box<Reply>> {
-        let value = params.value(name).ok_or_else(|| missing(name))?;
+        let value = params.value(name).ok_or_else(|| missing(version, name))?;
         match value.trim().parse::<u32>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
             _ => Err(invalid(
+                version,
                 name,
                 format!("{name} {value:?} is not a whole number from 1 to {max}"),
             )),
@@ -228,7 +231,7 @@ pub(crate) fn frame(
             format: TileFormat::Png,
             png8: false,
         },
-        (None, Operation::GetMap) => return Err(missing("FORMAT")),
+        (None, Operation::GetMap) => return Err(missing(version, "FORMAT")),
     };
 
     let transparent = match params.value("TRANSPARENT") {
@@ -237,6 +240,7 @@ pub(crate) fn frame(
         Some(v) if v.eq_ignore_ascii_case("false") => false,
         Some(v) => {
             return Err(invalid(
+                version,
                 "TRANSPARENT",
                 format!("TRANSPARENT {v:?} is neither TRUE nor FALSE"),
             ))
@@ -244,9 +248,8 @@ pub(crate) fn frame(
     };
     let background = match params.value("BGCOLOR") {
         None => [255, 255, 255],
-        Some(v) => {
-            colour(v).ok_or_else(|| invalid("BGCOLOR", format!("BGCOLOR {v:?} is not 0xRRGGBB")))?
-        }
+        Some(v) => colour(v)
+            .ok_or_else(|| invalid(version, "BGCOLOR", format!("BGCOLOR {v:?} is not 0xRRGGBB")))?,
     };
     let frame = Frame {
         width,
