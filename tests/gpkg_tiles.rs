@@ -697,3 +697,33 @@ fn a_vector_tile_past_its_deadline_is_abandoned() {
     assert_eq!(error.kind(), tuilerie_engine::ErrorKind::Timeout, "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A pyramid whose grid is the world but whose tiles cover a city block
+/// (denver: one z16 tile) is bounded by its tiles, not by its grid: WMS
+/// capabilities and TileJSON say where the data is (issue 13).
+#[tokio::test]
+async fn a_pyramid_is_bounded_by_its_stored_tiles_not_its_grid() {
+    let server = TestServer::start("", &[sample("gpkg/denver_tile.gpkg")]).await;
+    let tilejson = server.get("/denver").await.json();
+    let b: Vec<f64> = tilejson["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    // gpkg_contents' extent of the data, and a z16 tile's width around it.
+    let data = [
+        -104.852_550_154_91,
+        39.644_539_385_085_4,
+        -104.823_310_939_416,
+        39.670_844_788_921_3,
+    ];
+    let tile = 360.0 / f64::from(1u32 << 16);
+    for k in 0..2 {
+        assert!(b[k] <= data[k] && data[k] - b[k] < tile, "{b:?}");
+        assert!(
+            b[k + 2] >= data[k + 2] && b[k + 2] - data[k + 2] < tile,
+            "{b:?}"
+        );
+    }
+}

@@ -61,10 +61,26 @@ impl RasterLayer {
             .ok_or_else(|| unsupported("no EPSG code in the GeoKeys".into()))?;
         let crs = Crs::from_epsg(epsg).map_err(|e| unsupported(e.to_string()))?;
 
-        // The outline (corners and edge midpoints) in WGS 84 and WebMercator.
+        // The outline (corners and edge midpoints) of the data, in WGS 84
+        // and WebMercator: the full level, or the blocks holding data where
+        // the source knows them (a GeoPackage pyramid's grid may run far
+        // past its tiles: small_world_and_byte's to -370° of latitude).
         let levels = source.levels();
         let (w, h) = (f64::from(levels[0].width), f64::from(levels[0].height));
         let pixel = |c: f64, r: f64| (gt[0] + c * gt[1] + r * gt[2], gt[3] + c * gt[4] + r * gt[5]);
+        let ([x0, x1], [y0, y1]) = match source.data_blocks(0) {
+            Some([c0, r0, c1, r1]) => {
+                let (bw, bh) = (
+                    f64::from(levels[0].block_width),
+                    f64::from(levels[0].block_height),
+                );
+                (
+                    [f64::from(c0) * bw, (f64::from(c1 + 1) * bw).min(w)],
+                    [f64::from(r0) * bh, (f64::from(r1 + 1) * bh).min(h)],
+                )
+            }
+            None => ([0.0, w], [0.0, h]),
+        };
         let outline: Vec<(f64, f64)> = [
             (0.0, 0.0),
             (0.5, 0.0),
@@ -76,7 +92,7 @@ impl RasterLayer {
             (0.0, 0.5),
         ]
         .iter()
-        .map(|&(fc, fr)| pixel(fc * w, fr * h))
+        .map(|&(fc, fr)| pixel(x0 + fc * (x1 - x0), y0 + fr * (y1 - y0)))
         .collect();
         let mercator = Crs::from_epsg(3857)?;
         let wgs84 = Crs::from_epsg(4326)?;
