@@ -10,13 +10,15 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use tuilerie_benches::{generated, tile_bbox};
-use tuilerie_engine::catalog::{vector_layer, TableSpec};
+use tuilerie_engine::catalog::{vector_layer, Layer, LayerSource, TableSpec};
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::deadline::Deadline;
+use tuilerie_engine::map::{self, Frame, MapRequest};
 use tuilerie_engine::mvt::{encode_tile, LayerEncoder, MvtOptions, TileParams};
 use tuilerie_engine::source::gpkg::{GeoPackage, Selection};
 use tuilerie_engine::vector::MAX_FEATURES_PER_TILE;
 use tuilerie_engine::Bbox;
+use tuilerie_engine::TileFormat;
 
 /// One tile of each zoom of the load run, in the middle of the data.
 const TILES: [(u8, u32, u32); 3] = [(12, 2103, 1460), (14, 8413, 5841), (16, 33649, 23383)];
@@ -75,5 +77,58 @@ fn vector_tiles(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, vector_tiles);
+/// A WMS map of the parcels (issue 13 part 8): 1024 × 768 PNG at 4 m per
+/// pixel in EPSG:3857 (about 12 000 polygons), drawn in the plain style
+/// and encoded, through the engine's one map entry point.
+fn parcels_map(c: &mut Criterion) {
+    let Some(path) = generated("parcels.gpkg", "benches/gpkg/make_gpkg.py") else {
+        return;
+    };
+    let gpkg = Arc::new(GeoPackage::open(&path).unwrap());
+    let spec = TableSpec {
+        name: "parcels".into(),
+        ..TableSpec::default()
+    };
+    let vector = vector_layer(&gpkg, &[spec], MvtOptions::default()).unwrap();
+    let layer = Layer {
+        id: "parcels".into(),
+        path,
+        metadata: vector.metadata().clone(),
+        source: LayerSource::Features(Arc::new(vector)),
+    };
+    // Lyon, lon 4.85, lat 45.76, in metres.
+    let (x, y) = (539_900.0, 5_741_500.0);
+    let (w, h) = (1024.0 * 4.0, 768.0 * 4.0);
+    let request = MapRequest {
+        bbox: Bbox::new(
+            Crs::shared(3857).unwrap(),
+            [x - w / 2.0, y - h / 2.0, x + w / 2.0, y + h / 2.0],
+        )
+        .unwrap(),
+        frame: Frame {
+            width: 1024,
+            height: 768,
+            format: TileFormat::Png,
+            palette: false,
+            transparent: false,
+            background: [255, 255, 255],
+            jpeg_quality: 85,
+        },
+        resampling: None,
+        zoom: 0,
+        scale: 1.0,
+        deadline: Deadline::NONE,
+    };
+    let mut group = c.benchmark_group("map_parcels");
+    group.sample_size(10);
+    group.bench_function("1024x768_png_4m", |b| {
+        b.iter(|| black_box(map::render(&[&layer], &request).unwrap()))
+    });
+    group.bench_function("1024x768_image_4m", |b| {
+        b.iter(|| black_box(map::image(&[&layer], &request).unwrap()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, vector_tiles, parcels_map);
 criterion_main!(benches);

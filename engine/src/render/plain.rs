@@ -169,8 +169,24 @@ impl<'c> Painter<'c> {
             return;
         };
         let pixmap = &mut self.canvas.pixmap;
+        // Under an opaque outline a pixel wide, a fill's edge is hidden: its
+        // antialiasing (tiny-skia supersamples each scanline 4 times) would
+        // be paid for nothing, so the fill is drawn aliased.
+        let edges_hidden = self.outline_polygons
+            && self
+                .stroke
+                .as_ref()
+                .is_some_and(|(_, stroke)| stroke.width >= 1.0);
         if let (Some(path), Some(paint)) = (batch.fills.finish(), &self.fill) {
-            pixmap.fill_path(&path, paint, FillRule::Winding, Transform::identity(), None);
+            let mut paint = paint.clone();
+            paint.anti_alias = !edges_hidden;
+            pixmap.fill_path(
+                &path,
+                &paint,
+                FillRule::Winding,
+                Transform::identity(),
+                None,
+            );
         }
         if let (Some(path), Some((paint, stroke))) = (batch.outlines.finish(), &self.stroke) {
             pixmap.stroke_path(&path, paint, stroke, Transform::identity(), None);
