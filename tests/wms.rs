@@ -544,3 +544,33 @@ async fn legends_are_images_of_the_layer_style() {
     let r = legend("LAYER=countries&WIDTH=99999").await;
     assert_eq!(wms_exception_code(&r, "1.3.0"), "InvalidParameterValue");
 }
+
+/// Archives of vector tiles are queried as their tiles hold them: a
+/// feature without an MVT id is still named a feature, with its values.
+#[tokio::test]
+async fn feature_info_of_an_mvt_archive_reads_its_tiles() {
+    let server = TestServer::samples().await;
+    // Paris, (2.35° E, 48.85° N), on a 360 × 180 world map: pixel (182, 41).
+    let r = feature_info(
+        &server,
+        "VERSION=1.3.0&LAYERS=world_cities&QUERY_LAYERS=world_cities&STYLES=&CRS=CRS:84\
+         &BBOX=-180,-90,180,90&WIDTH=360&HEIGHT=180&I=182&J=41&INFO_FORMAT=text/plain",
+    )
+    .await;
+    let body = text(&r);
+    assert!(body.contains("  Feature:\n    name = 'Paris'"), "{body}");
+    let json = feature_info(
+        &server,
+        "VERSION=1.3.0&LAYERS=world_cities&QUERY_LAYERS=world_cities&STYLES=&CRS=CRS:84\
+         &BBOX=-180,-90,180,90&WIDTH=360&HEIGHT=180&I=182&J=41&INFO_FORMAT=application/json",
+    )
+    .await
+    .json();
+    let point = &json["features"][0]["geometry"]["coordinates"];
+    let (lon, lat) = (point[0].as_f64().unwrap(), point[1].as_f64().unwrap());
+    // Where the z0–z1 tile's 4096 units put it: within a few km.
+    assert!(
+        (lon - 2.35).abs() < 0.2 && (lat - 48.85).abs() < 0.2,
+        "{json}"
+    );
+}

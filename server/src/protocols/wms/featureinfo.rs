@@ -276,9 +276,28 @@ fn plain(value: &Value) -> String {
     }
 }
 
-/// One result as text: a feature's id (none for a pixel) and its
-/// attributes as (name, value) pairs.
-type Row = (Option<u64>, Vec<(String, String)>);
+/// What one result is: a feature (with its id when it has one) or a
+/// raster's pixel.
+#[derive(Clone, Copy)]
+enum Subject {
+    Feature(Option<u64>),
+    Pixel,
+}
+
+impl Subject {
+    /// How text and HTML name it.
+    fn caption(self) -> String {
+        match self {
+            Subject::Feature(Some(id)) => format!("Feature {id}"),
+            Subject::Feature(None) => "Feature".to_owned(),
+            Subject::Pixel => "Pixel".to_owned(),
+        }
+    }
+}
+
+/// One result as text: what it is and its attributes as (name, value)
+/// pairs.
+type Row = (Subject, Vec<(String, String)>);
 
 /// The results of one layer: a feature's fields, or a pixel's bands
 /// `band_1`… (GDAL's band numbering).
@@ -291,11 +310,11 @@ fn rows(found: &Found) -> Vec<Row> {
                     .attributes()
                     .map(|(field, value)| (field.name.clone(), plain(value)))
                     .collect();
-                (hit.feature.id, attributes)
+                (Subject::Feature(hit.feature.id), attributes)
             })
             .collect(),
         Found::Values(Some(values)) => vec![(
-            None,
+            Subject::Pixel,
             values
                 .iter()
                 .enumerate()
@@ -310,13 +329,8 @@ fn text(found: &[(Arc<Layer>, Found)]) -> String {
     let mut out = String::from("GetFeatureInfo results:\n");
     for (layer, found) in found {
         let _ = writeln!(out, "\nLayer '{}'", layer.id);
-        for (id, attributes) in rows(found) {
-            match id {
-                Some(id) => {
-                    let _ = writeln!(out, "  Feature {id}:");
-                }
-                None => out.push_str("  Pixel:\n"),
-            }
+        for (subject, attributes) in rows(found) {
+            let _ = writeln!(out, "  {}:", subject.caption());
             for (name, value) in attributes {
                 let _ = writeln!(out, "    {name} = '{value}'");
             }
@@ -331,9 +345,8 @@ fn html(found: &[(Arc<Layer>, Found)]) -> String {
     );
     for (layer, found) in found {
         let _ = writeln!(out, "<h2>{}</h2>", escape(&layer.id));
-        for (id, attributes) in rows(found) {
-            let caption = id.map_or("pixel".to_owned(), |id| format!("feature {id}"));
-            let _ = writeln!(out, "<table>\n<caption>{caption}</caption>");
+        for (subject, attributes) in rows(found) {
+            let _ = writeln!(out, "<table>\n<caption>{}</caption>", subject.caption());
             for (name, value) in attributes {
                 let _ = writeln!(
                     out,
@@ -433,12 +446,12 @@ fn gml(found: &[(Arc<Layer>, Found)]) -> String {
             "<{name}_layer>\n<gml:name>{}</gml:name>",
             escape(&layer.id)
         );
-        for (id, attributes) in rows(found) {
-            match id {
-                Some(id) => {
+        for (subject, attributes) in rows(found) {
+            match subject {
+                Subject::Feature(Some(id)) => {
                     let _ = writeln!(out, "<{name}_feature fid=\"{id}\">");
                 }
-                None => {
+                _ => {
                     let _ = writeln!(out, "<{name}_feature>");
                 }
             }
