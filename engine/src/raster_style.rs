@@ -230,16 +230,16 @@ impl Style {
 fn identity_rgb(warped: &Warped) -> Rgba {
     // Values are in 0..=255 here: +0.5 and truncation round as `round()`
     // does, without a libm call.
+    // Into a zeroed buffer rather than pushed: without the length check
+    // and store per pixel of `extend_from_slice`, it took twice as long
+    // (instructions counted with cachegrind on warp_ortho_l93_z16).
     let byte = |v: f32| (v + 0.5).clamp(0.0, 255.0) as u8;
-    let mut data = Vec::with_capacity(warped.pixels.len() * 4);
-    for p in &warped.pixels {
+    let mut data = vec![0; warped.pixels.len() * 4];
+    for (out, p) in data.chunks_exact_mut(4).zip(&warped.pixels) {
         let alpha = byte(p[3]);
-        let pixel = if alpha == 0 {
-            [0; 4]
-        } else {
-            [byte(p[0]), byte(p[1]), byte(p[2]), alpha]
-        };
-        data.extend_from_slice(&pixel);
+        if alpha != 0 {
+            out.copy_from_slice(&[byte(p[0]), byte(p[1]), byte(p[2]), alpha]);
+        }
     }
     Rgba {
         width: warped.width,
