@@ -16,8 +16,8 @@ use tuilerie_engine::raster_style::StyleSpec;
 use tuilerie_engine::source::cog::Cog;
 use tuilerie_engine::source::SourceContext;
 use tuilerie_engine::warp::{Request, Resampling};
-use tuilerie_engine::{Bbox, Catalog, LayerSpec};
 use tuilerie_engine::TileFormat;
+use tuilerie_engine::{Bbox, Catalog, LayerSpec};
 
 /// Benches rendering the 256² WebMercatorQuad tile `bbox` of `layer`.
 fn bench_tile(
