@@ -9,14 +9,15 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use tuilerie_benches::{generated, sample, tile_bbox};
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::deadline::Deadline;
-use tuilerie_engine::encode::{encode, encode_png8};
+use tuilerie_engine::encode::{encode, encode_png8, DEFAULT_JPEG_QUALITY};
+use tuilerie_engine::map::{self, Frame, MapRequest};
 use tuilerie_engine::raster::RasterLayer;
 use tuilerie_engine::raster_style::StyleSpec;
 use tuilerie_engine::source::cog::Cog;
 use tuilerie_engine::source::SourceContext;
 use tuilerie_engine::warp::{Request, Resampling, Rgba};
-use tuilerie_engine::Bbox;
 use tuilerie_engine::TileFormat;
+use tuilerie_engine::{Bbox, Catalog, LayerSpec};
 
 /// Benches rendering the 256² WebMercatorQuad tile `bbox` of `layer`.
 fn bench_tile(
@@ -194,5 +195,59 @@ fn warp_ortho(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode, warp_and_encode, warp_ortho);
+/// A WMS GetMap of the load run (`benches/wms/run.sh`): a 1024 × 768
+/// JPEG of the same orthophoto in EPSG:3857 at 0.7 m per pixel over Lyon,
+/// through `map::render`, so the warp, the styling and the encoding are
+/// timed together (blocks already in the cache, as in a warm server).
+fn map_ortho(c: &mut Criterion) {
+    let Some(path) = generated("ortho_l93.tif", "benches/cog/make_cog.py") else {
+        return;
+    };
+    let ctx = SourceContext::new(256 << 20);
+    let spec = LayerSpec {
+        id: Some("ortho".into()),
+        path,
+        ..LayerSpec::default()
+    };
+    let (catalog, failures) = Catalog::load(vec![spec], &ctx);
+    assert!(failures.is_empty(), "{failures:?}");
+    let layer = catalog.get("ortho").expect("the ortho layer");
+    // 4.85° E 45.76° N, in the middle of the image.
+    let (x, y) = (539_898.0, 5_741_900.0);
+    let (width, height) = (1024.0 * 0.7, 768.0 * 0.7);
+    let mercator = Crs::shared(3857).unwrap();
+    let request = MapRequest {
+        bbox: Bbox::new(
+            mercator,
+            [
+                x - width / 2.0,
+                y - height / 2.0,
+                x + width / 2.0,
+                y + height / 2.0,
+            ],
+        )
+        .unwrap(),
+        frame: Frame {
+            width: 1024,
+            height: 768,
+            format: TileFormat::Jpeg,
+            palette: false,
+            transparent: false,
+            background: [255, 255, 255],
+            jpeg_quality: DEFAULT_JPEG_QUALITY,
+        },
+        resampling: None,
+        zoom: 0,
+        scale: 1.0,
+        deadline: Deadline::NONE,
+    };
+    let mut group = c.benchmark_group("map_ortho_3857");
+    group.sample_size(20);
+    group.bench_function("1024x768_0.7m_jpeg", |b| {
+        b.iter(|| black_box(map::render(&[&**layer], &request).expect("render")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decode, warp_and_encode, warp_ortho, map_ortho);
 criterion_main!(benches);

@@ -229,23 +229,46 @@ impl Style {
 /// closure and style dispatch (a fifth of a nearest tile's time otherwise).
 fn identity_rgb(warped: &Warped) -> Rgba {
     // Values are in 0..=255 here: +0.5 and truncation round as `round()`
-    // does, without a libm call.
-    let byte = |v: f32| (v + 0.5).clamp(0.0, 255.0) as u8;
-    let mut data = Vec::with_capacity(warped.pixels.len() * 4);
-    for p in &warped.pixels {
-        let alpha = byte(p[3]);
-        let pixel = if alpha == 0 {
-            [0; 4]
-        } else {
-            [byte(p[0]), byte(p[1]), byte(p[2]), alpha]
-        };
-        data.extend_from_slice(&pixel);
+    // does, without a libm call. Into a zeroed buffer, each pixel one
+    // 32-bit store masked to 0 where transparent, rather than pushed with
+    // a branch: 62 instructions per pixel before, counted with cachegrind
+    // on warp_ortho_l93_z16 (10 with SSE2).
+    let mut data = vec![0; warped.pixels.len() * 4];
+    for (out, &p) in data.chunks_exact_mut(4).zip(&warped.pixels) {
+        let pixel = rounded_bytes(p);
+        let opaque = if pixel >> 24 == 0 { 0 } else { u32::MAX };
+        out.copy_from_slice(&(pixel & opaque).to_le_bytes());
     }
     Rgba {
         width: warped.width,
         height: warped.height,
         data,
     }
+}
+
+/// The four values `p` (in 0..=255, or NaN) rounded half up to bytes, NaN
+/// to 0, as a little-endian word: with SSE2 (every x86-64 CPU), one add,
+/// one truncation and two saturating packs for the four.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn rounded_bytes(p: [f32; 4]) -> u32 {
+    use std::arch::x86_64::*;
+    let values: __m128 = bytemuck::cast(p);
+    // SAFETY: these intrinsics need only SSE and SSE2, which the x86-64
+    // baseline every build targets includes, and touch no memory.
+    let bytes = unsafe {
+        let words = _mm_cvttps_epi32(_mm_add_ps(values, _mm_set1_ps(0.5)));
+        let halves = _mm_packs_epi32(words, words);
+        _mm_cvtsi128_si32(_mm_packus_epi16(halves, halves))
+    };
+    bytes as u32
+}
+
+/// [`rounded_bytes`] elsewhere.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn rounded_bytes(p: [f32; 4]) -> u32 {
+    u32::from_le_bytes(p.map(|v| (v + 0.5).clamp(0.0, 255.0) as u8))
 }
 
 /// Samples a default rescale may read at open beyond the coarsest level:
@@ -350,6 +373,31 @@ fn hillshade(warped: &Warped) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identity_bytes_round_half_up_and_clamp_as_the_portable_formula() {
+        let portable = |v: f32| (v + 0.5).clamp(0.0, 255.0) as u8;
+        for v in [
+            0.0,
+            0.49,
+            0.5,
+            1.5,
+            127.499,
+            127.5,
+            254.5,
+            254.9,
+            255.0,
+            255.4,
+            -0.4,
+            -3.0,
+            300.0,
+            f32::NAN,
+        ] {
+            let bytes = rounded_bytes([v, 255.0 - v, 1.0, v]).to_le_bytes();
+            let expected = [portable(v), portable(255.0 - v), 1, portable(v)];
+            assert_eq!(bytes, expected, "{v}");
+        }
+    }
 
     #[test]
     fn colormaps_hit_their_published_ends() {
