@@ -3,7 +3,11 @@
 
 use std::path::PathBuf;
 
+use tuilerie_engine::crs::Crs;
+use tuilerie_engine::deadline::Deadline;
+use tuilerie_engine::map::{Frame, MapRequest};
 use tuilerie_engine::tms::TileMatrixSets;
+use tuilerie_engine::{Bbox, TileFormat};
 
 /// The server's allocator (see server/src/main.rs), for every bench: a
 /// stage that allocates per tile or per feature costs here what it costs
@@ -42,4 +46,30 @@ pub fn tile_bbox(z: u8, x: u32, y: u32) -> [f64; 4] {
     matrix
         .tile_bounds(x, y, false)
         .expect("a tile of the matrix")
+}
+
+/// A WMS-sized map question: 1024 × 768 pixels of `metres_per_pixel`
+/// centred on (`x`, `y`) in EPSG:3857, opaque over white, in `format`.
+pub fn map_1024x768(x: f64, y: f64, metres_per_pixel: f64, format: TileFormat) -> MapRequest {
+    let (w, h) = (1024.0 * metres_per_pixel, 768.0 * metres_per_pixel);
+    MapRequest {
+        bbox: Bbox::new(
+            Crs::shared(3857).expect("EPSG:3857"),
+            [x - w / 2.0, y - h / 2.0, x + w / 2.0, y + h / 2.0],
+        )
+        .expect("a finite box"),
+        frame: Frame {
+            width: 1024,
+            height: 768,
+            format,
+            palette: false,
+            transparent: false,
+            background: [255, 255, 255],
+            jpeg_quality: tuilerie_engine::encode::DEFAULT_JPEG_QUALITY,
+        },
+        resampling: None,
+        zoom: 0,
+        scale: 1.0,
+        deadline: Deadline::NONE,
+    }
 }

@@ -6,11 +6,11 @@ use std::hint::black_box;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
-use tuilerie_benches::{generated, sample, tile_bbox};
+use tuilerie_benches::{generated, map_1024x768, sample, tile_bbox};
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::deadline::Deadline;
-use tuilerie_engine::encode::{encode, encode_png8, DEFAULT_JPEG_QUALITY};
-use tuilerie_engine::map::{self, Frame, MapRequest};
+use tuilerie_engine::encode::{encode, encode_png8};
+use tuilerie_engine::map;
 use tuilerie_engine::raster::RasterLayer;
 use tuilerie_engine::raster_style::StyleSpec;
 use tuilerie_engine::source::cog::Cog;
@@ -214,33 +214,7 @@ fn map_ortho(c: &mut Criterion) {
     let layer = catalog.get("ortho").expect("the ortho layer");
     // 4.85° E 45.76° N, in the middle of the image.
     let (x, y) = (539_898.0, 5_741_900.0);
-    let (width, height) = (1024.0 * 0.7, 768.0 * 0.7);
-    let mercator = Crs::shared(3857).unwrap();
-    let request = MapRequest {
-        bbox: Bbox::new(
-            mercator,
-            [
-                x - width / 2.0,
-                y - height / 2.0,
-                x + width / 2.0,
-                y + height / 2.0,
-            ],
-        )
-        .unwrap(),
-        frame: Frame {
-            width: 1024,
-            height: 768,
-            format: TileFormat::Jpeg,
-            palette: false,
-            transparent: false,
-            background: [255, 255, 255],
-            jpeg_quality: DEFAULT_JPEG_QUALITY,
-        },
-        resampling: None,
-        zoom: 0,
-        scale: 1.0,
-        deadline: Deadline::NONE,
-    };
+    let request = map_1024x768(x, y, 0.7, TileFormat::Jpeg);
     let mut group = c.benchmark_group("map_ortho_3857");
     group.sample_size(20);
     group.bench_function("1024x768_0.7m_jpeg", |b| {

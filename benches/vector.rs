@@ -9,11 +9,11 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use tuilerie_benches::{generated, tile_bbox};
+use tuilerie_benches::{generated, map_1024x768, tile_bbox};
 use tuilerie_engine::catalog::{vector_layer, Layer, LayerSource, TableSpec};
 use tuilerie_engine::crs::Crs;
 use tuilerie_engine::deadline::Deadline;
-use tuilerie_engine::map::{self, Frame, MapRequest};
+use tuilerie_engine::map;
 use tuilerie_engine::mvt::{encode_tile, LayerEncoder, MvtOptions, TileParams};
 use tuilerie_engine::source::gpkg::{GeoPackage, Selection};
 use tuilerie_engine::vector::MAX_FEATURES_PER_TILE;
@@ -98,27 +98,7 @@ fn parcels_map(c: &mut Criterion) {
     };
     // Lyon, lon 4.85, lat 45.76, in metres.
     let (x, y) = (539_900.0, 5_741_500.0);
-    let (w, h) = (1024.0 * 4.0, 768.0 * 4.0);
-    let request = MapRequest {
-        bbox: Bbox::new(
-            Crs::shared(3857).unwrap(),
-            [x - w / 2.0, y - h / 2.0, x + w / 2.0, y + h / 2.0],
-        )
-        .unwrap(),
-        frame: Frame {
-            width: 1024,
-            height: 768,
-            format: TileFormat::Png,
-            palette: false,
-            transparent: false,
-            background: [255, 255, 255],
-            jpeg_quality: 85,
-        },
-        resampling: None,
-        zoom: 0,
-        scale: 1.0,
-        deadline: Deadline::NONE,
-    };
+    let request = map_1024x768(x, y, 4.0, TileFormat::Png);
     let mut group = c.benchmark_group("map_parcels");
     group.sample_size(10);
     group.bench_function("1024x768_png_4m", |b| {
