@@ -3,6 +3,11 @@
 //! else RGB when opaque, else RGBA), JPEG (transparency dropped) and WebP
 //! (lossless, the only WebP `image-webp` writes; lossy WebP would need
 //! libwebp); 8-bit PNG for WMS `image/png; mode=8bit` in [`png8`].
+//!
+//! `jpeg-encoder` runs with its `simd` feature (AVX2 forward DCT and colour
+//! conversion, detected at run time, scalar elsewhere): a 1024 × 768 JPEG
+//! map of the orthophoto (criterion `map_ortho_3857`) took 28.8 ms without
+//! it and 23.8 ms with it, A/B on the same machine.
 
 mod png8;
 
