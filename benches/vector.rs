@@ -6,6 +6,7 @@
 //! `cargo bench -p tuilerie-benches --bench vector`.
 
 use std::hint::black_box;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -16,23 +17,30 @@ use tuilerie_engine::deadline::Deadline;
 use tuilerie_engine::map;
 use tuilerie_engine::mvt::{encode_tile, LayerEncoder, MvtOptions, TileParams};
 use tuilerie_engine::source::gpkg::{GeoPackage, Selection};
-use tuilerie_engine::vector::MAX_FEATURES_PER_TILE;
+use tuilerie_engine::vector::{VectorLayer, MAX_FEATURES_PER_TILE};
 use tuilerie_engine::Bbox;
 use tuilerie_engine::TileFormat;
 
 /// One tile of each zoom of the load run, in the middle of the data.
 const TILES: [(u8, u32, u32); 3] = [(12, 2103, 1460), (14, 8413, 5841), (16, 33649, 23383)];
 
-fn vector_tiles(c: &mut Criterion) {
-    let Some(path) = generated("parcels.gpkg", "benches/gpkg/make_gpkg.py") else {
-        return;
-    };
+/// The load run's GeoPackage, open, and its `parcels` table as a vector
+/// layer; `None` (said on stderr) when it has not been built.
+fn parcels() -> Option<(PathBuf, Arc<GeoPackage>, VectorLayer)> {
+    let path = generated("parcels.gpkg", "benches/gpkg/make_gpkg.py")?;
     let gpkg = Arc::new(GeoPackage::open(&path).unwrap());
     let spec = TableSpec {
         name: "parcels".into(),
         ..TableSpec::default()
     };
     let layer = vector_layer(&gpkg, &[spec], MvtOptions::default()).unwrap();
+    Some((path, gpkg, layer))
+}
+
+fn vector_tiles(c: &mut Criterion) {
+    let Some((_, gpkg, layer)) = parcels() else {
+        return;
+    };
     let table = &gpkg.feature_tables()[0];
     let fields: Vec<usize> = (0..table.fields.len()).collect();
     let mercator = Crs::shared(3857).unwrap();
@@ -81,15 +89,9 @@ fn vector_tiles(c: &mut Criterion) {
 /// pixel in EPSG:3857 (about 12 000 polygons), drawn in the plain style
 /// and encoded, through the engine's one map entry point.
 fn parcels_map(c: &mut Criterion) {
-    let Some(path) = generated("parcels.gpkg", "benches/gpkg/make_gpkg.py") else {
+    let Some((path, _, vector)) = parcels() else {
         return;
     };
-    let gpkg = Arc::new(GeoPackage::open(&path).unwrap());
-    let spec = TableSpec {
-        name: "parcels".into(),
-        ..TableSpec::default()
-    };
-    let vector = vector_layer(&gpkg, &[spec], MvtOptions::default()).unwrap();
     let layer = Layer {
         id: "parcels".into(),
         path,

@@ -704,13 +704,7 @@ fn a_vector_tile_past_its_deadline_is_abandoned() {
 #[tokio::test]
 async fn a_pyramid_is_bounded_by_its_stored_tiles_not_its_grid() {
     let server = TestServer::start("", &[sample("gpkg/denver_tile.gpkg")]).await;
-    let tilejson = server.get("/denver").await.json();
-    let b: Vec<f64> = tilejson["bounds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let b = server.bounds("denver").await;
     // gpkg_contents' extent of the data, and a z16 tile's width around it.
     let data = [
         -104.852_550_154_91,

@@ -60,13 +60,7 @@ async fn every_drawable_layer_kind_gives_a_map_with_data() {
         "protomaps_vector_firenze",
         "world_cities",
     ] {
-        let tilejson = server.get(&format!("/{layer}")).await.json();
-        let b: Vec<f64> = tilejson["bounds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let b = server.bounds(layer).await;
         // WebMercator-bounded archives say ±85.05°; stay inside.
         let (south, north) = (b[1].max(-85.0), b[3].min(85.0));
         let query = format!(
@@ -464,13 +458,7 @@ async fn feature_info_names_the_country_under_the_pixel_in_every_format() {
 async fn feature_info_of_a_dem_is_its_value_under_the_pixel() {
     let server = TestServer::samples().await;
     let layer = "ign_mns_hydro_0299_L93_float32_deflate_pred3_cog";
-    let tilejson = server.get(&format!("/{layer}")).await.json();
-    let bounds: Vec<f64> = tilejson["bounds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let bounds = server.bounds(layer).await;
     let (lon, lat) = ((bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0);
     let d = 0.0005;
     let query = format!(

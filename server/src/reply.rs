@@ -97,13 +97,7 @@ impl Reply {
             );
         }
         if status.is_server_error() {
-            let message = error.to_string();
-            if first_time(&message) {
-                tracing::error!(layer, error = %message,
-                    "request failed (each failure is logged once; repeats at debug level)");
-            } else {
-                tracing::debug!(layer, error = %message, "request failed again");
-            }
+            log_failure(error, layer);
             Reply::error(
                 status,
                 format!("layer {layer:?} could not be read; see the server log"),
@@ -152,6 +146,18 @@ impl Reply {
             }
         }
         response
+    }
+}
+
+/// Logs a server-side failure while serving `layer`: at error level the
+/// first time its message is seen, at debug level after.
+pub(crate) fn log_failure(error: &Error, layer: &str) {
+    let message = error.to_string();
+    if first_time(&message) {
+        tracing::error!(layer, error = %message,
+            "request failed (each failure is logged once; repeats at debug level)");
+    } else {
+        tracing::debug!(layer, error = %message, "request failed again");
     }
 }
 

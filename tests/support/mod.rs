@@ -82,6 +82,16 @@ impl TestServer {
         TestServer::start("", &[samples()]).await
     }
 
+    /// The `[west, south, east, north]` bounds `layer`'s TileJSON states.
+    pub async fn bounds(&self, layer: &str) -> [f64; 4] {
+        let tilejson = self.get(&format!("/{layer}")).await.json();
+        [0, 1, 2, 3].map(|i| {
+            tilejson["bounds"][i]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{layer}: bounds {}", tilejson["bounds"]))
+        })
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.request(Method::GET, path, &[]).await
     }

@@ -14,7 +14,7 @@ use super::exception::{exception, failure, Code, Version};
 use super::map_params::{self, Exceptions, MapParams, Operation};
 use crate::cpu_pool::Overloaded;
 use crate::protocols::ows::Params;
-use crate::reply::{said, Reply};
+use crate::reply::{log_failure, said, Reply};
 use crate::AppState;
 
 /// The reply to a GetMap.
@@ -139,8 +139,7 @@ pub(crate) async fn run<T: Send + 'static>(
                 let count = state.abandoned_renders.fetch_add(1, Ordering::Relaxed) + 1;
                 tracing::warn!(layers, abandoned = count, "{error}");
             } else if said(error.kind()).status.is_server_error() {
-                // Logged as the tile routes log it: once per distinct failure.
-                let _ = Reply::from_engine(&error, &layers);
+                log_failure(&error, &layers);
             }
             Err(Failed::Engine(error))
         }
